@@ -1,0 +1,124 @@
+// `aitdb runs`, `aitdb tensors`, `aitdb info`, `aitdb query`: read-only views of the store.
+#include <iostream>
+
+#include "aitdb/query/output.h"
+#include "aitdb/schema/errors.h"
+#include "commands.h"
+
+namespace aitdb::cli {
+namespace {
+
+void add_format_option(CLI::App& cmd, std::string& fmt) {
+  cmd.add_option("--format,-f", fmt, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+}
+
+}  // namespace
+
+void register_runs(CLI::App& app, Context& ctx) {
+  auto fmt = std::make_shared<std::string>("table");
+  auto* cmd = app.add_subcommand("runs", "List the stored runs");
+  add_format_option(*cmd, *fmt);
+  add_db_option(*cmd, ctx);
+  cmd->callback([fmt, &ctx] {
+    Store store(ctx.db_path, Store::Mode::ReadOnly);
+    query::run_query(store,
+                     "SELECT r.id, r.name, r.flavour, "
+                     "(SELECT count(*) FROM tensors t WHERE t.run_id = r.id) AS tensors, "
+                     "(SELECT count(*) FROM files f WHERE f.run_id = r.id) AS files, "
+                     "(SELECT count(*) FROM ingest_errors e WHERE e.run_id = r.id) AS errors, "
+                     "(SELECT coalesce(sum(t.nbytes), 0) FROM tensors t WHERE t.run_id = r.id AND t.blob_key IS NOT NULL) "
+                     "AS raw_bytes, r.created_at, r.source_root FROM runs r ORDER BY r.id",
+                     {}, query::parse_output_format(*fmt), std::cout);
+  });
+}
+
+struct TensorArgs {
+  std::string run;
+  std::optional<std::int64_t> token;
+  std::string op;
+  std::string io;
+  std::string dtype;
+  std::int64_t limit = -1;
+  std::string fmt = "table";
+};
+
+void register_tensors(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<TensorArgs>();
+  auto* cmd = app.add_subcommand("tensors", "List the tensors of a run");
+  cmd->add_option("run", a->run, "Run name")->required();
+  cmd->add_option("--token", a->token, "Only this token / executeCount");
+  cmd->add_option("--op", a->op, "GLOB on op path, op type or tensor name (e.g. '2_0_*', 'Linear*')");
+  cmd->add_option("--io", a->io, "in, out or weight")->check(CLI::IsMember({"in", "out", "weight"}));
+  cmd->add_option("--dtype", a->dtype, "Only this dtype (float16, bfloat16, ...)");
+  cmd->add_option("--limit", a->limit, "At most this many rows");
+  add_format_option(*cmd, a->fmt);
+  add_db_option(*cmd, ctx);
+  cmd->callback([a, &ctx] {
+    Store store(ctx.db_path, Store::Mode::ReadOnly);
+    const auto run = store.find_run(a->run);
+    if (!run) throw NotFoundError(a->run, "no such run");
+    std::string sql =
+        "SELECT t.id, f.rel_path AS file, t.token, t.op_path, t.op_type, t.phase, t.io, t.io_index, t.io_name, "
+        "t.dtype, t.shape, t.min, t.max, t.mean, t.nan_count, t.inf_count "
+        "FROM tensors t LEFT JOIN files f ON f.id = t.file_id WHERE t.run_id = ?1";
+    std::vector<SqlValue> params{run->id};
+    if (a->token) {
+      sql += " AND t.token = ?" + std::to_string(params.size() + 1);
+      params.emplace_back(*a->token);
+    }
+    if (!a->op.empty()) {
+      const auto n = std::to_string(params.size() + 1);
+      sql += " AND (t.op_path GLOB ?" + n + " OR t.op_type GLOB ?" + n + " OR t.io_name GLOB ?" + n + ")";
+      params.emplace_back(a->op);
+    }
+    if (!a->io.empty()) {
+      sql += " AND t.io = ?" + std::to_string(params.size() + 1);
+      params.emplace_back(a->io);
+    }
+    if (!a->dtype.empty()) {
+      sql += " AND t.dtype = ?" + std::to_string(params.size() + 1);
+      params.emplace_back(a->dtype);
+    }
+    sql += " ORDER BY t.id";
+    if (a->limit >= 0) sql += " LIMIT " + std::to_string(a->limit);
+    query::run_query(store, sql, params, query::parse_output_format(a->fmt), std::cout);
+  });
+}
+
+void register_query(CLI::App& app, Context& ctx) {
+  auto sql = std::make_shared<std::string>();
+  auto fmt = std::make_shared<std::string>("table");
+  auto* cmd = app.add_subcommand("query", "Run SQL against the warehouse");
+  cmd->add_option("sql", *sql, "SQL text (several statements allowed)")->required();
+  add_format_option(*cmd, *fmt);
+  add_db_option(*cmd, ctx);
+  cmd->callback([sql, fmt, &ctx] {
+    Store store(ctx.db_path);
+    query::run_query(store, *sql, {}, query::parse_output_format(*fmt), std::cout);
+  });
+}
+
+void register_info(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("info", "Sizes, compression and deduplication of the warehouse");
+  add_db_option(*cmd, ctx);
+  cmd->callback([&ctx] {
+    Store store(ctx.db_path, Store::Mode::ReadOnly);
+    const StoreInfo i = store.info();
+    const auto mb = [](std::int64_t b) { return static_cast<double>(b) / 1e6; };
+    const auto ratio = [](std::int64_t a, std::int64_t b) { return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+    std::printf("database            %s (%.1f MB, schema v%d)\n", store.path().c_str(), mb(i.db_file_bytes),
+                store.schema_version());
+    std::printf("runs                %lld\n", static_cast<long long>(i.runs));
+    std::printf("tensors             %lld (%lld with stored bytes)\n", static_cast<long long>(i.tensors),
+                static_cast<long long>(i.tensors_with_data));
+    std::printf("tensor data         %.1f MB referenced, %.1f MB distinct in %lld blobs\n", mb(i.referenced_raw_bytes),
+                mb(i.unique_raw_bytes), static_cast<long long>(i.blobs));
+    std::printf("stored              %.1f MB\n", mb(i.stored_bytes));
+    std::printf("compression ratio   %.3f (distinct raw / stored)\n", ratio(i.unique_raw_bytes, i.stored_bytes));
+    std::printf("dedup ratio         %.3f (referenced / distinct)\n", ratio(i.referenced_raw_bytes, i.unique_raw_bytes));
+    std::printf("overall ratio       %.3f (referenced / stored)\n", ratio(i.referenced_raw_bytes, i.stored_bytes));
+    std::printf("ingest errors       %lld\n", static_cast<long long>(i.ingest_errors));
+  });
+}
+
+}  // namespace aitdb::cli

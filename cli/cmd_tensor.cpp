@@ -1,0 +1,39 @@
+// `aitdb show TENSOR` and `aitdb export-tensor TENSOR -o FILE`.
+#include <iostream>
+
+#include "aitdb/query/tensor_io.h"
+#include "commands.h"
+
+namespace aitdb::cli {
+
+void register_show(CLI::App& app, Context& ctx) {
+  auto spec = std::make_shared<std::string>();
+  auto values = std::make_shared<std::size_t>(10);
+  auto* cmd = app.add_subcommand("show", "Identity, statistics and first values of one tensor");
+  cmd->add_option("tensor", *spec, "Tensor id, or RUN:PATH[#NAME]")->required();
+  cmd->add_option("--values,-n", *values, "How many leading values to print (default 10)");
+  add_db_option(*cmd, ctx);
+  cmd->callback([spec, values, &ctx] {
+    Store store(ctx.db_path, Store::Mode::ReadOnly);
+    query::describe_tensor(store, query::resolve_tensor(store, *spec), *values, std::cout);
+  });
+}
+
+void register_export_tensor(CLI::App& app, Context& ctx) {
+  auto spec = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto as_float = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("export-tensor", "Write one stored tensor back out, bit-exact");
+  cmd->add_option("tensor", *spec, "Tensor id, or RUN:PATH[#NAME]")->required();
+  cmd->add_option("-o,--output", *out, "Output file: .npy, or .bin for an ATB TensorBinFile")->required();
+  cmd->add_flag("--as-float32", *as_float, "Convert to float32 (for bfloat16/float8 users of plain numpy)");
+  add_db_option(*cmd, ctx);
+  cmd->callback([spec, out, as_float, &ctx] {
+    Store store(ctx.db_path, Store::Mode::ReadOnly);
+    const auto t = query::resolve_tensor(store, *spec);
+    query::export_tensor(store, t, *out, query::export_format_for(*out), *as_float);
+    std::cout << "wrote " << *out << "\n";
+  });
+}
+
+}  // namespace aitdb::cli

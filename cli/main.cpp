@@ -1,0 +1,42 @@
+#include <iostream>
+
+#include "aitdb/schema/errors.h"
+#include "aitdb/schema/store.h"
+#include "commands.h"
+
+namespace aitdb::cli {
+
+void add_db_option(CLI::App& cmd, Context& ctx) {
+  cmd.add_option("--db", ctx.db_path, "SQLite database file (default ./aitdb.db)")->envname("AITDB_DB");
+}
+
+}  // namespace aitdb::cli
+
+int main(int argc, char** argv) {
+  using namespace aitdb::cli;
+  Context ctx;
+  ctx.db_path = aitdb::kDefaultDbPath;
+  CLI::App app{"aitdb: an SQL warehouse for LLM precision-debugging dumps"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", aitdb::kToolVersion);
+  register_ingest(app, ctx);
+  register_runs(app, ctx);
+  register_tensors(app, ctx);
+  register_show(app, ctx);
+  register_export_tensor(app, ctx);
+  register_query(app, ctx);
+  register_info(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  } catch (const aitdb::Error& e) {
+    std::cerr << "aitdb: " << e.what() << "\n";
+    return e.kind() == aitdb::ErrorKind::Usage ? kExitUsage : kExitError;
+  } catch (const std::exception& e) {
+    std::cerr << "aitdb: " << e.what() << "\n";
+    return kExitError;
+  }
+  return ctx.exit_code;
+}

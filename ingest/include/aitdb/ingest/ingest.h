@@ -1,0 +1,57 @@
+#pragma once
+// `aitdb ingest`: walk a dump, read every tensor in parallel (read, hash, statistics, shuffle +
+// zstd on worker threads), write everything from one thread in one transaction.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "aitdb/ingest/decoded_tensor.h"
+#include "aitdb/schema/store.h"
+
+namespace aitdb::ingest {
+
+struct IngestProgress {
+  std::uint64_t files = 0;
+  std::uint64_t tensors = 0;
+  std::uint64_t bytes = 0;  // file bytes processed
+  double seconds = 0;
+};
+
+struct IngestOptions {
+  std::optional<std::string> run_name;  // default: the input's base name
+  unsigned jobs = 0;                    // worker threads; 0 = one per core
+  bool stats_only = false;              // keep statistics, not tensor bytes
+  bool replace = false;                 // replace an existing run of the same name
+  bool strict = false;                  // the first bad file fails the whole ingest
+  int zstd_level = kDefaultZstdLevel;
+  ReadLimits limits;
+  std::uint64_t inflight_bytes = 48ULL << 20U;  // file bytes being processed at once
+  std::function<void(const std::string& path, const std::string& reason)> on_error;
+  std::function<void(const IngestProgress&)> on_progress;
+};
+
+struct IngestReport {
+  std::string run_name;
+  std::string flavour;
+  std::string source_root;
+  std::int64_t run_id = 0;
+  bool unchanged = false;      // run existed and --replace was not given
+  bool same_source = false;    // with unchanged: the existing run came from the same path
+  std::uint64_t files = 0;
+  std::uint64_t tensors = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t raw_bytes = 0;       // tensor bytes seen
+  std::uint64_t new_blobs = 0;
+  std::uint64_t dedup_blobs = 0;     // tensors whose bytes were already stored
+  std::uint64_t stored_bytes = 0;    // compressed bytes newly written
+  double seconds = 0;
+};
+
+IngestReport ingest_path(Store& store, const std::filesystem::path& input, const IngestOptions& options);
+
+// Default run name for an input path (its base name).
+std::string default_run_name(const std::filesystem::path& input);
+
+}  // namespace aitdb::ingest

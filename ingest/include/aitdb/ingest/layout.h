@@ -1,0 +1,81 @@
+#pragma once
+// A dump layout maps a file's path inside a dump root to what the path says about the tensor
+// (rank, token, operation, in/out, index) and to the file's role. One subclass per tree flavour.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aitdb::ingest {
+
+struct TensorPlace {
+  std::optional<std::string> rank_key;
+  std::optional<std::int64_t> device_id;
+  std::optional<std::int64_t> pid;
+  std::optional<std::int64_t> token;
+  std::optional<std::string> op_path;
+  std::optional<std::string> op_names;  // JSON array
+  std::optional<std::string> op_type;
+  std::optional<std::string> phase;
+  std::optional<std::string> io;
+  std::optional<std::int64_t> io_index;
+  std::optional<std::int64_t> io_subindex;
+  std::optional<std::string> io_name;
+};
+
+struct OpPlace {
+  std::string rank_key;
+  std::optional<std::int64_t> device_id;
+  std::optional<std::int64_t> pid;
+  std::optional<std::int64_t> token;
+  std::string op_path;
+  std::string op_names;  // JSON array
+  std::string op_type;
+  std::string rel_dir;
+};
+
+enum class FileRole {
+  Tensor,   // read with the tensor readers
+  OpParam,  // op_param.json of an ATB op directory
+  Aux,      // small text side file kept verbatim (topology JSON, csv, model_tree.json)
+  Other,    // recorded in `files` only
+};
+
+struct Classified {
+  FileRole role = FileRole::Other;
+  TensorPlace place;
+  std::optional<OpPlace> op;
+};
+
+class DumpLayout {
+ public:
+  virtual ~DumpLayout() = default;
+  [[nodiscard]] virtual std::string flavour() const = 0;
+  // rel: path components relative to the run root.
+  [[nodiscard]] virtual Classified classify(const std::vector<std::string>& rel) const = 0;
+};
+
+struct DetectedDump {
+  std::string flavour;
+  std::filesystem::path root;                      // canonical directory that rel paths are relative to
+  std::optional<std::filesystem::path> single_file;  // set for one-file runs
+  // Components prepended to every rel path before classify(): the rank directory's own name when
+  // a '{device}_{pid}' directory is given directly.
+  std::vector<std::string> implicit_prefix;
+  std::unique_ptr<DumpLayout> layout;
+};
+
+// Decides what a path given to `aitdb ingest` is (formats.md §2.1, §5.1, §11).
+DetectedDump detect_dump(const std::filesystem::path& input);
+
+// Shared helpers for layouts.
+bool is_tensor_file_name(const std::string& name);
+bool is_aux_file_name(const std::string& name);
+std::optional<std::int64_t> parse_int(const std::string& s);
+
+std::unique_ptr<DumpLayout> make_atb_tree_layout(std::vector<std::string> prefix);
+std::unique_ptr<DumpLayout> make_torch_tree_layout(std::vector<std::string> prefix);
+std::unique_ptr<DumpLayout> make_files_layout(std::string flavour);
+
+}  // namespace aitdb::ingest

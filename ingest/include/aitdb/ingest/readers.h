@@ -1,0 +1,33 @@
+#pragma once
+// One reader per tensor file format. Each takes a path, returns the tensors in it, and throws
+// FormatError(path, reason) for anything it will not accept. None of them executes or trusts
+// content: sizes are checked against the file before anything is allocated.
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "aitdb/ingest/decoded_tensor.h"
+
+namespace aitdb::ingest {
+
+enum class FileFormat { AtbBin, Md5Placeholder, Npy, Pth, Safetensors, LegacyTorch, Unknown };
+
+std::string_view format_name(FileFormat f);
+
+// Sniffs magic bytes (formats.md §11); the name is only used for MD5 placeholders.
+FileFormat sniff_format(const std::filesystem::path& path, const ReadLimits& limits);
+bool is_md5_name(std::string_view name);
+
+std::vector<DecodedTensor> read_atb_bin(const std::filesystem::path& path, const ReadLimits& limits);
+std::vector<DecodedTensor> read_npy(const std::filesystem::path& path, const ReadLimits& limits);
+std::vector<DecodedTensor> read_pth(const std::filesystem::path& path, const ReadLimits& limits);
+std::vector<DecodedTensor> read_safetensors(const std::filesystem::path& path, const ReadLimits& limits);
+
+struct TensorFile {
+  FileFormat format;
+  std::vector<DecodedTensor> tensors;
+};
+// Sniffs and dispatches to the reader above.
+TensorFile read_tensor_file(const std::filesystem::path& path, const ReadLimits& limits);
+
+}  // namespace aitdb::ingest

@@ -1,0 +1,358 @@
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "aitdb/ingest/ingest.h"
+#include "aitdb/ingest/layout.h"
+#include "aitdb/ingest/readers.h"
+#include "aitdb/schema/errors.h"
+#include "dump_walker.h"
+#include "file_io.h"
+
+namespace aitdb::ingest {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::uint64_t kMaxAuxText = 16ULL << 20U;
+
+struct TensorOut {
+  TensorRow row;
+  std::optional<EncodedBlob> blob;
+};
+
+struct WorkResult {
+  FileRow file;
+  std::string abs_path;
+  std::optional<OpRow> op;
+  std::vector<TensorOut> tensors;
+  std::optional<std::string> error;
+  std::uint64_t budget = 0;  // bytes charged to the in-flight budget
+};
+
+std::vector<std::string> split_rel(const std::vector<std::string>& prefix, const std::string& rel) {
+  std::vector<std::string> out(prefix);
+  std::size_t start = 0;
+  while (start <= rel.size()) {
+    const auto slash = rel.find('/', start);
+    out.push_back(rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+OpRow to_op_row(const OpPlace& p) {
+  return OpRow{p.rank_key, p.device_id, p.pid, p.token, p.op_path, p.op_names, p.op_type, p.rel_dir, std::nullopt};
+}
+
+std::string read_text(const fs::path& path, const ReadLimits& limits) {
+  ReadLimits l = limits;
+  l.max_file_size = std::min(limits.max_file_size, kMaxAuxText);
+  const InputFile f(path, l);
+  return f.read_string(0, static_cast<std::size_t>(f.size()));
+}
+
+// Everything done for one file off the writer thread.
+class FileProcessor {
+ public:
+  FileProcessor(const DetectedDump& dump, const IngestOptions& opt) : dump_(dump), opt_(opt) {}
+
+  WorkResult process(const WalkItem& item) const {
+    WorkResult r;
+    r.abs_path = item.path.string();
+    r.file = FileRow{item.rel, static_cast<std::int64_t>(item.size), item.mtime_ns, "other", "ok", std::nullopt};
+    if (item.error) {
+      r.error = *item.error;
+      r.file.status = "error";
+      return r;
+    }
+    const Classified c = dump_.layout->classify(split_rel(dump_.implicit_prefix, item.rel));
+    try {
+      switch (c.role) {
+        case FileRole::Tensor: read_tensors(item, c, r); break;
+        case FileRole::OpParam: {
+          r.file.kind = "aux";
+          const std::string text = read_text(item.path, opt_.limits);
+          if (!nlohmann::json::accept(text)) throw FormatError(item.path.string(), "op_param.json is not valid JSON");
+          r.file.content = text;
+          r.op = to_op_row(*c.op);
+          r.op->param = text;
+          break;
+        }
+        case FileRole::Aux:
+          r.file.kind = "aux";
+          if (item.size <= kMaxAuxText) r.file.content = read_text(item.path, opt_.limits);
+          break;
+        case FileRole::Other: break;
+      }
+    } catch (const Error& e) {
+      r.error = e.reason();
+      r.file.status = "error";
+      r.tensors.clear();
+    } catch (const std::bad_alloc&) {
+      r.error = "out of memory while reading";
+      r.file.status = "error";
+      r.tensors.clear();
+    } catch (const std::exception& e) {
+      r.error = e.what();
+      r.file.status = "error";
+      r.tensors.clear();
+    }
+    return r;
+  }
+
+ private:
+  void read_tensors(const WalkItem& item, const Classified& c, WorkResult& r) const {
+    TensorFile file = read_tensor_file(item.path, opt_.limits);
+    auto& decoded = file.tensors;
+    r.file.kind = "tensor";
+    if (c.op) r.op = to_op_row(*c.op);
+    for (auto& d : decoded) {
+      TensorOut out;
+      TensorRow& t = out.row;
+      const TensorPlace& p = c.place;
+      t.source_kind = d.md5 ? "md5" : std::string(format_name(file.format));
+      t.rank_key = p.rank_key;
+      t.device_id = p.device_id;
+      t.pid = p.pid;
+      t.token = p.token;
+      t.op_path = p.op_path;
+      t.op_names = p.op_names;
+      t.op_type = p.op_type;
+      t.phase = p.phase;
+      t.io = p.io;
+      t.io_index = p.io_index;
+      t.io_subindex = p.io_subindex;
+      t.io_name = p.io_name;
+      if (!d.name.empty()) t.io_name = d.name;
+      if (!d.flags.empty()) t.flags = d.flags;
+      t.md5 = d.md5;
+      t.alias_of = d.alias_of;
+      if (d.md5) r.file.kind = "md5";
+      if (d.alias_of) r.file.kind = "alias";
+      if (d.dtype) {
+        t.dtype = d.dtype;
+        t.format = d.format;
+        t.shape = d.shape;
+        t.numel = static_cast<std::int64_t>(*checked_numel(d.shape));
+        t.nbytes = static_cast<std::int64_t>(*checked_nbytes(d.shape, *d.dtype));
+      }
+      if (d.has_data) {
+        t.stats = compute_stats(*d.dtype, d.data.data(), static_cast<std::size_t>(*t.numel));
+        t.has_stats = true;
+        t.stats_source = "computed";
+        if (!opt_.stats_only) {
+          out.blob = encode_blob(d.data, dtype_size(*d.dtype), opt_.zstd_level);
+          t.blob_key = out.blob->key;
+        }
+        std::vector<std::byte>().swap(d.data);  // release the raw bytes before the next tensor
+      } else if (d.file_stats) {
+        r.file.kind = "stats";
+        t.stats.min = d.file_stats->min;
+        t.stats.max = d.file_stats->max;
+        t.stats.mean = d.file_stats->mean;
+        t.stats.l2norm = d.file_stats->l2norm;
+        t.has_stats = true;
+        t.stats_source = "file";
+      }
+      r.tensors.push_back(std::move(out));
+    }
+  }
+
+  const DetectedDump& dump_;
+  const IngestOptions& opt_;
+};
+
+// Shared state between the dispenser (walker + in-flight budget), the workers and the writer.
+class Pipeline {
+ public:
+  Pipeline(DumpWalker& walker, const FileProcessor& proc, std::uint64_t budget)
+      : walker_(walker), proc_(proc), budget_cap_(budget) {}
+
+  void worker() {
+    while (true) {
+      std::optional<WalkItem> item;
+      std::uint64_t seq = 0;
+      std::uint64_t charge = 0;
+      {
+        std::unique_lock lk(m_);
+        // One dispenser at a time, and it waits for budget while holding the turn: items get
+        // budget in sequence order, so the writer (which frees budget in that order) never waits
+        // on an item that cannot start.
+        cv_.wait(lk, [&] { return !dispensing_ || cancelled_; });
+        if (cancelled_ || walk_done_) return;
+        dispensing_ = true;
+        item = walker_.next();
+        if (!item) {
+          walk_done_ = true;
+          dispensing_ = false;
+          cv_.notify_all();
+          return;
+        }
+        seq = next_seq_++;
+        charge = std::max<std::uint64_t>(item->size, 1);
+        cv_.wait(lk, [&] { return cancelled_ || in_flight_ == 0 || in_flight_ + charge <= budget_cap_; });
+        in_flight_ += charge;
+        dispensing_ = false;
+        cv_.notify_all();
+        if (cancelled_) return;
+      }
+      WorkResult r = proc_.process(*item);
+      r.budget = charge;
+      {
+        std::lock_guard lk(m_);
+        done_.emplace(seq, std::move(r));
+      }
+      cv_.notify_all();
+    }
+  }
+
+  // Writer side: the next result in walk order, or nullopt when everything was written.
+  std::optional<WorkResult> next_result() {
+    std::unique_lock lk(m_);
+    cv_.wait(lk, [&] { return done_.count(write_seq_) != 0 || (walk_done_ && write_seq_ == next_seq_); });
+    const auto it = done_.find(write_seq_);
+    if (it == done_.end()) return std::nullopt;
+    WorkResult r = std::move(it->second);
+    done_.erase(it);
+    ++write_seq_;
+    return r;
+  }
+
+  void release(std::uint64_t bytes) {
+    {
+      std::lock_guard lk(m_);
+      in_flight_ -= bytes;
+    }
+    cv_.notify_all();
+  }
+
+  void cancel() {
+    {
+      std::lock_guard lk(m_);
+      cancelled_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  DumpWalker& walker_;
+  const FileProcessor& proc_;
+  const std::uint64_t budget_cap_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool dispensing_ = false;
+  bool walk_done_ = false;
+  bool cancelled_ = false;
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t write_seq_ = 0;
+  std::uint64_t in_flight_ = 0;
+  std::map<std::uint64_t, WorkResult> done_;
+};
+
+}  // namespace
+
+std::string default_run_name(const fs::path& input) {
+  fs::path p = input.lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  std::string name = p.filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    std::error_code ec;
+    name = fs::canonical(input, ec).filename().string();
+  }
+  return name.empty() ? "run" : name;
+}
+
+IngestReport ingest_path(Store& store, const fs::path& input, const IngestOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  DetectedDump dump = detect_dump(input);
+  IngestReport rep;
+  rep.run_name = opt.run_name.value_or(default_run_name(input));
+  rep.flavour = dump.flavour;
+  rep.source_root = (dump.single_file ? *dump.single_file : dump.root).string();
+  if (!opt.replace) {
+    if (auto existing = store.find_run(rep.run_name)) {
+      rep.unchanged = true;
+      rep.same_source = existing->source_root == rep.source_root;
+      rep.run_id = existing->id;
+      return rep;
+    }
+  }
+  nlohmann::json options = {{"jobs", opt.jobs},
+                            {"stats_only", opt.stats_only},
+                            {"strict", opt.strict},
+                            {"zstd_level", opt.zstd_level},
+                            {"max_file_size", opt.limits.max_file_size}};
+  IngestTransaction tx(store, RunSpec{rep.run_name, dump.flavour, rep.source_root, options.dump()}, opt.replace);
+  rep.run_id = tx.run_id();
+
+  DumpWalker walker(dump.root, dump.single_file);
+  const FileProcessor proc(dump, opt);
+  Pipeline pipe(walker, proc, opt.inflight_bytes);
+  const unsigned jobs = opt.jobs != 0 ? opt.jobs : std::max(1U, std::thread::hardware_concurrency());
+  std::vector<std::jthread> workers;
+  // Cancels and joins the workers on every exit path (declared after them: runs first).
+  struct Stopper {
+    Pipeline& p;
+    std::vector<std::jthread>& w;
+    ~Stopper() {
+      p.cancel();
+      w.clear();
+    }
+  } stopper{pipe, workers};
+  for (unsigned i = 0; i < jobs; ++i) workers.emplace_back([&pipe] { pipe.worker(); });
+
+  IngestProgress prog;
+  std::uint64_t bytes_done = 0;
+  while (auto r = pipe.next_result()) {
+    if (r->error && opt.strict) {
+      throw FormatError(r->abs_path, *r->error + " (--strict: nothing was stored)");
+    }
+    const std::int64_t file_id = tx.add_file(r->file);
+    if (r->op) tx.add_op(*r->op);
+    for (auto& t : r->tensors) {
+      if (t.blob) {
+        if (tx.put_blob(*t.blob)) {
+          ++rep.new_blobs;
+          rep.stored_bytes += t.blob->stored_size();
+        } else {
+          ++rep.dedup_blobs;
+        }
+        rep.raw_bytes += t.blob->raw_size;
+      }
+      t.row.file_id = file_id;
+      tx.add_tensor(t.row);
+      ++rep.tensors;
+    }
+    if (r->error) {
+      tx.add_error(r->file.rel_path, *r->error);
+      ++rep.errors;
+      if (opt.on_error) opt.on_error(r->abs_path, *r->error);
+    }
+    ++rep.files;
+    bytes_done += r->file.size > 0 ? static_cast<std::uint64_t>(r->file.size) : 0;
+    pipe.release(r->budget);
+    if (opt.on_progress) {
+      prog.files = rep.files;
+      prog.tensors = rep.tensors;
+      prog.bytes = bytes_done;
+      prog.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      opt.on_progress(prog);
+    }
+  }
+  for (const auto& [rel, alias] : tx.resolve_aliases()) {
+    const std::string reason = "alias data=" + alias + " names no tensor of this rank and token";
+    if (opt.strict) throw FormatError((dump.root / rel).string(), reason + " (--strict: nothing was stored)");
+    tx.add_error(rel, reason);
+    ++rep.errors;
+    if (opt.on_error) opt.on_error((dump.root / rel).string(), reason);
+  }
+  tx.commit();
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+}  // namespace aitdb::ingest

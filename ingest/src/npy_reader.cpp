@@ -1,0 +1,225 @@
+// NumPy .npy reader (formats.md §9.1): magic, version, a Python-literal header dict, raw data.
+// C and Fortran order, both byte orders; object, string and structured dtypes are refused.
+#include <algorithm>
+#include <cctype>
+
+#include "aitdb/ingest/readers.h"
+#include "file_io.h"
+
+namespace aitdb::ingest {
+namespace {
+
+constexpr std::size_t kMaxNpyHeader = 1U << 20;
+
+struct NpyHeader {
+  std::string descr;
+  bool fortran = false;
+  std::vector<std::int64_t> shape;
+  bool has_descr = false, has_fortran = false, has_shape = false;
+};
+
+// A tiny parser for the dict literal numpy writes; it accepts exactly the value kinds numpy uses.
+class DictParser {
+ public:
+  DictParser(const InputFile& f, std::string_view s) : f_(f), s_(s) {}
+
+  NpyHeader parse() {
+    NpyHeader h;
+    expect('{');
+    while (true) {
+      skip_ws();
+      if (peek() == '}') break;
+      const std::string key = string_lit();
+      expect(':');
+      skip_ws();
+      if (key == "descr") {
+        if (peek() == '[') f_.fail("structured dtypes are not tensors (descr is a list of fields)");
+        h.descr = string_lit();
+        h.has_descr = true;
+      } else if (key == "fortran_order") {
+        h.fortran = bool_lit();
+        h.has_fortran = true;
+      } else if (key == "shape") {
+        h.shape = tuple_lit();
+        h.has_shape = true;
+      } else {
+        f_.fail("npy header has unexpected key '" + key + "'");
+      }
+      skip_ws();
+      if (peek() == ',') ++i_;
+    }
+    if (!h.has_descr || !h.has_fortran || !h.has_shape) f_.fail("npy header lacks descr, fortran_order or shape");
+    return h;
+  }
+
+ private:
+  char peek() {
+    if (i_ >= s_.size()) f_.fail("npy header ends early");
+    return s_[i_];
+  }
+  void skip_ws() {
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_])) != 0) ++i_;
+  }
+  void expect(char c) {
+    skip_ws();
+    if (peek() != c) f_.fail(std::string("npy header: expected '") + c + "'");
+    ++i_;
+  }
+  std::string string_lit() {
+    skip_ws();
+    const char q = peek();
+    if (q != '\'' && q != '"') f_.fail("npy header: expected a string");
+    const std::size_t end = s_.find(q, i_ + 1);
+    if (end == std::string_view::npos) f_.fail("npy header: unterminated string");
+    std::string v(s_.substr(i_ + 1, end - i_ - 1));
+    i_ = end + 1;
+    return v;
+  }
+  bool bool_lit() {
+    if (s_.substr(i_, 4) == "True") {
+      i_ += 4;
+      return true;
+    }
+    if (s_.substr(i_, 5) == "False") {
+      i_ += 5;
+      return false;
+    }
+    f_.fail("npy header: fortran_order is not True/False");
+  }
+  std::vector<std::int64_t> tuple_lit() {
+    expect('(');
+    std::vector<std::int64_t> dims;
+    while (true) {
+      skip_ws();
+      if (peek() == ')') {
+        ++i_;
+        return dims;
+      }
+      if (peek() == '-') f_.fail("npy shape has a negative dimension");
+      std::int64_t v = 0;
+      bool any = false;
+      while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_])) != 0) {
+        if (v > (INT64_MAX - 9) / 10) f_.fail("npy shape dimension overflows");
+        v = v * 10 + (s_[i_] - '0');
+        ++i_;
+        any = true;
+      }
+      if (s_.substr(i_, 1) == "L") ++i_;  // Python 2 longs
+      if (!any) f_.fail("npy shape is not a tuple of integers");
+      dims.push_back(v);
+      if (dims.size() > 64) f_.fail("npy shape has more than 64 dimensions");
+      skip_ws();
+      if (peek() == ',') ++i_;
+    }
+  }
+
+  const InputFile& f_;
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+struct Descr {
+  DType dtype;
+  bool big_endian;
+};
+
+Descr parse_descr(const InputFile& f, const std::string& d) {
+  if (d.empty()) f.fail("npy descr is empty");
+  char order = '=';
+  std::string_view rest = d;
+  if (d[0] == '<' || d[0] == '>' || d[0] == '|' || d[0] == '=') {
+    order = d[0];
+    rest.remove_prefix(1);
+  }
+  if (rest.empty()) f.fail("npy descr '" + d + "' has no type");
+  const char kind = rest[0];
+  const std::string_view size = rest.substr(1);
+  if (kind == 'O') f.fail("npy holds Python objects (descr '" + d + "'), which are not tensors and are never unpickled");
+  if (kind == 'U' || kind == 'S' || kind == 'a') f.fail("npy holds strings (descr '" + d + "'), not a numeric tensor");
+  if (kind == 'V') f.fail("npy holds raw void records (descr '" + d + "'), whose element type is unknown");
+  if (kind == 'M' || kind == 'm') f.fail("npy holds datetimes (descr '" + d + "'), not a numeric tensor");
+  static const std::pair<std::string_view, DType> kMap[] = {
+      {"f2", DType::Float16}, {"f4", DType::Float32}, {"f8", DType::Float64}, {"i1", DType::Int8},
+      {"i2", DType::Int16},   {"i4", DType::Int32},   {"i8", DType::Int64},   {"u1", DType::UInt8},
+      {"u2", DType::UInt16},  {"u4", DType::UInt32},  {"u8", DType::UInt64},  {"b1", DType::Bool},
+      {"c8", DType::Complex64}, {"c16", DType::Complex128}};
+  std::string key(1, kind);
+  key += size;
+  for (const auto& [k, t] : kMap) {
+    if (k == key) return {t, order == '>'};
+  }
+  f.fail("unsupported npy descr '" + d + "'");
+}
+
+void byteswap(std::vector<std::byte>& data, std::size_t width) {
+  for (std::size_t i = 0; i + width <= data.size(); i += width) std::reverse(data.begin() + i, data.begin() + i + width);
+}
+
+// Fortran (column-major) to C (row-major) order.
+std::vector<std::byte> fortran_to_c(const std::vector<std::byte>& src, const std::vector<std::int64_t>& shape,
+                                    std::size_t item) {
+  std::vector<std::byte> dst(src.size());
+  const std::size_t nd = shape.size();
+  std::vector<std::uint64_t> fstride(nd, 1);
+  for (std::size_t k = 1; k < nd; ++k) fstride[k] = fstride[k - 1] * static_cast<std::uint64_t>(shape[k - 1]);
+  std::vector<std::int64_t> idx(nd, 0);
+  const std::size_t numel = src.size() / item;
+  for (std::size_t c = 0; c < numel; ++c) {
+    std::uint64_t fi = 0;
+    for (std::size_t k = 0; k < nd; ++k) fi += static_cast<std::uint64_t>(idx[k]) * fstride[k];
+    std::copy_n(src.begin() + static_cast<std::ptrdiff_t>(fi * item), item, dst.begin() + static_cast<std::ptrdiff_t>(c * item));
+    for (std::size_t k = nd; k-- > 0;) {  // increment the C-order multi-index
+      if (++idx[k] < shape[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return dst;
+}
+
+}  // namespace
+
+std::vector<DecodedTensor> read_npy(const std::filesystem::path& path, const ReadLimits& limits) {
+  const InputFile f(path, limits);
+  if (f.size() < 10) f.fail("truncated: too short for an npy header");
+  const auto pre = f.read_vec(0, 10);
+  if (std::string(reinterpret_cast<const char*>(pre.data()), 6) != "\x93NUMPY") f.fail("not an npy file (bad magic)");
+  const auto major = std::to_integer<int>(pre[6]);
+  std::uint64_t header_len = 0;
+  std::uint64_t header_start = 0;
+  if (major == 1) {
+    header_len = load_u16le(pre.data() + 8);
+    header_start = 10;
+  } else if (major == 2 || major == 3) {
+    if (f.size() < 12) f.fail("truncated: too short for an npy v2 header");
+    header_len = load_u32le(f.read_vec(8, 4).data());
+    header_start = 12;
+  } else {
+    f.fail("unsupported npy version " + std::to_string(major));
+  }
+  if (header_len > kMaxNpyHeader) f.fail("npy header length " + std::to_string(header_len) + " is implausibly large");
+  const std::string header = f.read_string(header_start, static_cast<std::size_t>(header_len));
+  const NpyHeader h = DictParser(f, header).parse();
+  const Descr d = parse_descr(f, h.descr);
+
+  DecodedTensor t;
+  t.dtype = d.dtype;
+  t.shape = h.shape;
+  const auto need = checked_nbytes(t.shape, d.dtype);
+  if (!need) f.fail("npy shape overflows: the tensor would exceed 2^63 bytes");
+  const std::uint64_t data_start = header_start + header_len;
+  const std::uint64_t available = f.size() - data_start;
+  if (available < *need) {
+    f.fail("truncated payload: shape needs " + std::to_string(*need) + " bytes, file has " + std::to_string(available));
+  }
+  if (available > *need) t.flags = "trailing_bytes=" + std::to_string(available - *need);
+  t.data = f.read_vec(data_start, static_cast<std::size_t>(*need));
+  t.has_data = true;
+  const std::size_t item = dtype_size(d.dtype);
+  if (d.big_endian && item > 1) byteswap(t.data, dtype_info(d.dtype).is_complex ? item / 2 : item);
+  if (h.fortran && t.shape.size() > 1) t.data = fortran_to_c(t.data, t.shape, item);
+  std::vector<DecodedTensor> out;
+  out.push_back(std::move(t));
+  return out;
+}
+
+}  // namespace aitdb::ingest

@@ -1,0 +1,25 @@
+#pragma once
+// Looking up one stored tensor and getting it back out: `aitdb show` and `aitdb export-tensor`.
+#include <filesystem>
+#include <ostream>
+#include <string>
+
+#include "aitdb/schema/store.h"
+
+namespace aitdb::query {
+
+// TENSOR is a tensor id ("42") or RUN:REL_PATH[#NAME] (NAME = key inside a multi-tensor file).
+TensorRow resolve_tensor(const Store& store, const std::string& spec);
+
+// Identity, statistics and the first `values` elements.
+void describe_tensor(const Store& store, const TensorRow& t, std::size_t values, std::ostream& out);
+
+enum class ExportFormat { Npy, AtbBin };
+// Writes the tensor's exact bytes. .npy keeps the dtype (bfloat16 as '<V2', float8 as '|V1', as
+// ml_dtypes writes them) unless as_float32; .bin writes an ATB TensorBinFile with the original
+// aclDataType code. Refuses to overwrite an existing file.
+void export_tensor(const Store& store, const TensorRow& t, const std::filesystem::path& out, ExportFormat fmt,
+                   bool as_float32);
+ExportFormat export_format_for(const std::filesystem::path& out);  // by extension, throws UsageError
+
+}  // namespace aitdb::query

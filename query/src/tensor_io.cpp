@@ -1,0 +1,174 @@
+#include "aitdb/query/tensor_io.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <iomanip>
+#include <sstream>
+
+#include "aitdb/schema/errors.h"
+
+namespace aitdb::query {
+namespace fs = std::filesystem;
+namespace {
+
+std::string opt(const std::optional<std::string>& s) { return s ? *s : "-"; }
+std::string opt(const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+std::string num(const std::optional<double>& v) {
+  if (!v) return "-";
+  std::ostringstream o;
+  o << std::setprecision(9) << *v;
+  return o.str();
+}
+
+std::string describe_name(const TensorRow& t) {
+  return "tensor " + std::to_string(t.id) + (t.rel_path ? " (" + *t.rel_path + ")" : "");
+}
+
+// Writes a whole file with O_EXCL so an existing file is never overwritten.
+void write_new_file(const fs::path& out, const std::string& header, const std::byte* data, std::size_t n) {
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    throw Error(ErrorKind::Usage, out.string(),
+                errno == EEXIST ? "already exists; not overwritten" : std::string("cannot create: ") + std::strerror(errno));
+  }
+  const auto write_all = [&](const void* p, std::size_t len) {
+    const auto* c = static_cast<const char*>(p);
+    while (len > 0) {
+      const ssize_t w = ::write(fd, c, len);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        const std::string err = std::strerror(errno);
+        ::close(fd);
+        ::unlink(out.c_str());
+        throw Error(ErrorKind::Store, out.string(), "write failed: " + err);
+      }
+      c += w;
+      len -= static_cast<std::size_t>(w);
+    }
+  };
+  write_all(header.data(), header.size());
+  write_all(data, n);
+  if (::close(fd) != 0) throw Error(ErrorKind::Store, out.string(), "close failed");
+}
+
+std::string npy_header(const std::string& descr, const std::vector<std::int64_t>& shape) {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
+  for (std::size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
+  dict += "), }";
+  // Pad with spaces so magic + version + length + dict + '\n' is a multiple of 64.
+  std::size_t total = 10 + dict.size() + 1;
+  dict.append((64 - total % 64) % 64, ' ');
+  dict += '\n';
+  std::string h = "\x93NUMPY";
+  h += '\x01';
+  h += '\x00';
+  h += static_cast<char>(dict.size() & 0xFFU);
+  h += static_cast<char>((dict.size() >> 8U) & 0xFFU);
+  return h + dict;
+}
+
+}  // namespace
+
+TensorRow resolve_tensor(const Store& store, const std::string& spec) {
+  std::int64_t id = 0;
+  const auto r = std::from_chars(spec.data(), spec.data() + spec.size(), id);
+  if (r.ec == std::errc() && r.ptr == spec.data() + spec.size()) {
+    if (auto t = store.get_tensor(id)) return *t;
+    throw NotFoundError(spec, "no tensor with this id");
+  }
+  const auto colon = spec.find(':');
+  if (colon == std::string::npos) throw UsageError("TENSOR must be an id or RUN:PATH[#NAME], got '" + spec + "'");
+  const std::string run = spec.substr(0, colon);
+  std::string path = spec.substr(colon + 1);
+  std::string name;
+  if (const auto hash = path.find('#'); hash != std::string::npos) {
+    name = path.substr(hash + 1);
+    path.resize(hash);
+  }
+  if (!store.find_run(run)) throw NotFoundError(run, "no such run");
+  if (auto t = store.find_tensor(run, path, name)) return *t;
+  throw NotFoundError(spec, "no tensor at this path in run '" + run + "'");
+}
+
+void describe_tensor(const Store& store, const TensorRow& t, std::size_t values, std::ostream& out) {
+  const auto run = store.find_run_by_id(t.run_id);
+  out << "tensor      " << t.id << "\n";
+  out << "run         " << (run ? run->name : "?") << "\n";
+  out << "file        " << opt(t.rel_path) << "\n";
+  out << "kind        " << t.source_kind << "\n";
+  out << "rank        " << opt(t.rank_key) << "  device " << opt(t.device_id) << "  pid " << opt(t.pid) << "\n";
+  out << "token       " << opt(t.token) << "\n";
+  out << "op          " << opt(t.op_path) << "  " << opt(t.op_names) << "\n";
+  out << "io          " << opt(t.phase) << " " << opt(t.io) << " " << opt(t.io_index)
+      << (t.io_subindex ? "_" + std::to_string(*t.io_subindex) : "") << (t.io_name ? "  name " + *t.io_name : "")
+      << "\n";
+  out << "dtype       " << (t.dtype ? std::string(dtype_name(*t.dtype)) : "-") << "  format " << opt(t.format) << "\n";
+  out << "shape       " << (t.shape ? shape_to_json(*t.shape) : "-") << "  numel " << opt(t.numel) << "  bytes "
+      << opt(t.nbytes) << "\n";
+  if (t.md5) out << "md5         " << *t.md5 << "\n";
+  if (t.alias_of) out << "alias of    " << *t.alias_of << "\n";
+  if (t.flags) out << "flags       " << *t.flags << "\n";
+  out << "stats       min " << num(t.stats.min) << "  max " << num(t.stats.max) << "  mean " << num(t.stats.mean)
+      << "  std " << num(t.stats.std) << "  l2norm " << num(t.stats.l2norm) << "  (" << opt(t.stats_source) << ")\n";
+  if (t.stats_source == std::optional<std::string>("computed")) {
+    out << "counts      nan " << t.stats.nan_count << "  inf " << t.stats.inf_count << "  zero " << t.stats.zero_count
+        << "\n";
+  }
+  if (!t.blob_key) {
+    out << "data        not stored\n";
+    return;
+  }
+  out << "blob        " << t.blob_key->hex() << "\n";
+  if (values == 0 || !t.dtype) return;
+  const auto bytes = store.read_blob(*t.blob_key, describe_name(t));
+  const std::size_t n = std::min<std::size_t>(values, bytes.size() / dtype_size(*t.dtype));
+  std::vector<double> v(scalar_count(*t.dtype, n));
+  to_double(*t.dtype, bytes.data(), n, v.data());
+  out << "values      [";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    out << (i ? ", " : "") << num(v[i]);
+  }
+  out << (n < bytes.size() / dtype_size(*t.dtype) ? ", ...]" : "]") << "\n";
+}
+
+ExportFormat export_format_for(const fs::path& out) {
+  const auto ext = out.extension().string();
+  if (ext == ".npy") return ExportFormat::Npy;
+  if (ext == ".bin") return ExportFormat::AtbBin;
+  throw UsageError("output must end in .npy or .bin, got '" + out.string() + "'");
+}
+
+void export_tensor(const Store& store, const TensorRow& t, const fs::path& out, ExportFormat fmt, bool as_float32) {
+  if (!t.blob_key || !t.dtype || !t.shape) {
+    throw NotFoundError(describe_name(t), "holds no tensor bytes (stats-only, placeholder or --stats-only ingest)");
+  }
+  auto bytes = store.read_blob(*t.blob_key, describe_name(t));
+  DType dtype = *t.dtype;
+  if (as_float32 && dtype != DType::Float32) {
+    if (dtype_info(dtype).is_complex) throw UsageError("complex tensors cannot be exported as float32");
+    const std::size_t n = bytes.size() / dtype_size(dtype);
+    std::vector<std::byte> conv(n * 4);
+    std::vector<float> tmp(n);
+    to_float(dtype, bytes.data(), n, tmp.data());
+    std::memcpy(conv.data(), tmp.data(), conv.size());
+    bytes = std::move(conv);
+    dtype = DType::Float32;
+  }
+  std::string header;
+  if (fmt == ExportFormat::Npy) {
+    header = npy_header(std::string(dtype_info(dtype).numpy_descr), *t.shape);
+  } else {
+    std::string dims;
+    for (std::size_t i = 0; i < t.shape->size(); ++i) dims += (i ? "," : "") + std::to_string((*t.shape)[i]);
+    header = "$Version=1.0\n$Object.Count=1\n$Object.Length=" + std::to_string(bytes.size()) +
+             "\nformat=" + std::to_string(t.format.value_or(2)) + "\ndtype=" + std::to_string(dtype_info(dtype).acl_code) +
+             "\ndims=" + dims + "\n$Object.data=0," + std::to_string(bytes.size()) + "\n$End=1\n";
+  }
+  write_new_file(out, header, bytes.data(), bytes.size());
+}
+
+}  // namespace aitdb::query

@@ -1,0 +1,11 @@
+# Turns the migration .sql files into a C++ array so the binary carries its own DDL.
+string(REPLACE " " ";" IN_LIST "${IN}")
+set(body "// Generated from schema/sql/*.sql by embed_sql.cmake; do not edit.\n#include <array>\nnamespace aitdb::detail {\nextern const char* const kMigrations[];\nextern const int kMigrationCount;\nconst char* const kMigrations[] = {\n")
+set(count 0)
+foreach(f IN LISTS IN_LIST)
+  file(READ "${f}" sql)
+  string(APPEND body "R\"aitdb_sql(${sql})aitdb_sql\",\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "};\nconst int kMigrationCount = ${count};\n}  // namespace aitdb::detail\n")
+file(WRITE "${OUT}" "${body}")

@@ -1,0 +1,42 @@
+#pragma once
+// How tensor bytes are stored: content key = XXH3-128 of the raw bytes; codec = byte-plane
+// shuffle by element size (exponent bytes of floats end up together, which zstd compresses far
+// better) followed by zstd, in chunks so no database row exceeds kMaxChunkRaw + zstd overhead.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace aitdb {
+
+inline constexpr std::size_t kMaxChunkRaw = 32U << 20U;  // 32 MiB raw per chunk (< 64 MiB stored)
+inline constexpr int kDefaultZstdLevel = 3;
+
+struct BlobKey {
+  std::array<std::uint8_t, 16> bytes{};
+  [[nodiscard]] std::string hex() const;
+  static BlobKey from_bytes(std::span<const std::uint8_t> b);  // must be 16 bytes
+  friend bool operator==(const BlobKey&, const BlobKey&) = default;
+};
+
+BlobKey content_key(std::span<const std::byte> raw);
+std::string md5_hex(std::span<const std::byte> raw);
+
+struct EncodedBlob {
+  BlobKey key;
+  std::string codec;  // "zstd" or "shuffle+zstd"
+  std::uint32_t elem_size = 1;
+  std::uint64_t raw_size = 0;
+  std::vector<std::vector<std::byte>> chunks;
+  [[nodiscard]] std::uint64_t stored_size() const;
+};
+
+EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, int level);
+
+// Decodes one stored chunk (its codec and element size as recorded) and appends the raw bytes.
+void decode_chunk(const std::string& codec, std::uint32_t elem_size, std::span<const std::byte> stored,
+                  std::vector<std::byte>& out);
+
+}  // namespace aitdb

@@ -1,0 +1,198 @@
+#pragma once
+// The one place that opens SQLite. Everything else talks to the warehouse through Store (reads)
+// and IngestTransaction (the single write transaction of one ingest).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "aitdb/schema/blob_codec.h"
+#include "aitdb/schema/dtype.h"
+#include "aitdb/schema/stats.h"
+
+namespace SQLite {
+class Database;
+class Statement;
+}  // namespace SQLite
+
+namespace aitdb {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr const char* kDefaultDbPath = "aitdb.db";
+inline constexpr const char* kToolVersion = "0.1.0";
+
+struct RunInfo {
+  std::int64_t id = 0;
+  std::string name;
+  std::string flavour;
+  std::string source_root;
+  std::string created_at;
+  std::string tool_version;
+  std::string options;
+  std::int64_t tensor_count = 0;
+  std::int64_t file_count = 0;
+  std::int64_t error_count = 0;
+  std::int64_t raw_bytes = 0;
+};
+
+struct FileRow {
+  std::string rel_path;
+  std::int64_t size = 0;
+  std::optional<std::int64_t> mtime_ns;
+  std::string kind;    // tensor | stats | md5 | alias | aux | other
+  std::string status;  // ok | error | skipped
+  std::optional<std::string> content;
+};
+
+struct OpRow {
+  std::string rank_key;
+  std::optional<std::int64_t> device_id;
+  std::optional<std::int64_t> pid;
+  std::optional<std::int64_t> token;
+  std::string op_path;
+  std::string op_names;  // JSON array
+  std::string op_type;
+  std::string rel_dir;
+  std::optional<std::string> param;
+};
+
+// Identity + description of one stored tensor (a row of `tensors`).
+struct TensorRow {
+  std::int64_t id = 0;
+  std::int64_t run_id = 0;
+  std::optional<std::int64_t> file_id;
+  std::string source_kind;
+  std::optional<std::string> rank_key;
+  std::optional<std::int64_t> device_id;
+  std::optional<std::int64_t> pid;
+  std::optional<std::int64_t> token;
+  std::optional<std::string> op_path;
+  std::optional<std::string> op_names;
+  std::optional<std::string> op_type;
+  std::optional<std::string> phase;
+  std::optional<std::string> io;
+  std::optional<std::int64_t> io_index;
+  std::optional<std::int64_t> io_subindex;
+  std::optional<std::string> io_name;
+  std::optional<DType> dtype;
+  std::optional<std::int64_t> format;
+  std::optional<std::vector<std::int64_t>> shape;
+  std::optional<std::int64_t> numel;
+  std::optional<std::int64_t> nbytes;
+  std::optional<BlobKey> blob_key;
+  std::optional<std::string> md5;
+  TensorStats stats;
+  bool has_stats = false;
+  std::optional<std::string> stats_source;
+  std::optional<std::string> alias_of;
+  std::optional<std::string> flags;
+  std::optional<std::string> rel_path;  // filled on reads (joined from files)
+};
+
+struct TensorFilter {
+  std::int64_t run_id = 0;
+  std::optional<std::int64_t> token;
+  std::optional<std::string> op_glob;  // GLOB on op_path, op_type or io_name
+  std::optional<std::string> io;
+  std::optional<std::string> dtype;
+  std::int64_t limit = -1;
+};
+
+// A cell of an ad-hoc query result.
+using SqlValue = std::variant<std::monostate, std::int64_t, double, std::string, std::vector<std::uint8_t>>;
+
+struct StoreInfo {
+  std::int64_t runs = 0;
+  std::int64_t tensors = 0;
+  std::int64_t tensors_with_data = 0;
+  std::int64_t blobs = 0;
+  std::int64_t referenced_raw_bytes = 0;  // sum over tensors (what the dumps hold)
+  std::int64_t unique_raw_bytes = 0;      // sum over distinct blobs
+  std::int64_t stored_bytes = 0;          // compressed bytes of the blobs
+  std::int64_t db_file_bytes = 0;
+  std::int64_t ingest_errors = 0;
+};
+
+class Store {
+ public:
+  enum class Mode { ReadWrite, ReadOnly };
+  // Opens (creating when ReadWrite) and migrates the database to kSchemaVersion.
+  explicit Store(std::string path, Mode mode = Mode::ReadWrite);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] int schema_version() const;
+
+  std::optional<RunInfo> find_run(const std::string& name) const;
+  std::optional<RunInfo> find_run_by_id(std::int64_t id) const;
+  std::vector<RunInfo> list_runs() const;
+  std::vector<TensorRow> list_tensors(const TensorFilter& f) const;
+  std::optional<TensorRow> get_tensor(std::int64_t id) const;
+  // Tensor by run name and file path (relative to the run root) plus optional name inside it.
+  std::optional<TensorRow> find_tensor(const std::string& run, const std::string& rel_path,
+                                       const std::string& name) const;
+  std::vector<std::pair<std::string, std::string>> ingest_errors(std::int64_t run_id) const;
+
+  // Decodes a blob and re-hashes it; a mismatch throws IntegrityError naming `what`.
+  std::vector<std::byte> read_blob(const BlobKey& key, const std::string& what) const;
+
+  StoreInfo info() const;
+
+  // Runs every statement of `sql`; rows of the last statement that returns rows go to on_row,
+  // its column names to on_header (called once, before the first row).
+  // `params` bind to ?1, ?2, ... of the last statement.
+  void execute(const std::string& sql, const std::vector<SqlValue>& params,
+               const std::function<void(const std::vector<std::string>&)>& on_header,
+               const std::function<void(const std::vector<SqlValue>&)>& on_row);
+
+  SQLite::Database& db();  // for IngestTransaction only
+
+ private:
+  std::string path_;
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+struct RunSpec {
+  std::string name;
+  std::string flavour;
+  std::string source_root;
+  std::string options;  // JSON
+};
+
+// The write side of one ingest: a single transaction. Destroying it without commit() rolls back,
+// so a failed or killed ingest leaves no trace of the run.
+class IngestTransaction {
+ public:
+  // Starts the transaction and creates the run. With replace, an existing run of that name is
+  // deleted inside the same transaction (and orphaned blobs with it).
+  IngestTransaction(Store& store, const RunSpec& spec, bool replace);
+  ~IngestTransaction();
+  IngestTransaction(const IngestTransaction&) = delete;
+  IngestTransaction& operator=(const IngestTransaction&) = delete;
+
+  [[nodiscard]] std::int64_t run_id() const { return run_id_; }
+  std::int64_t add_file(const FileRow& f);
+  // Stores the blob unless its key is already present; returns true when it was new.
+  bool put_blob(const EncodedBlob& b);
+  std::int64_t add_tensor(const TensorRow& t);
+  void add_op(const OpRow& op);
+  void add_error(const std::string& rel_path, const std::string& reason);
+  // ATB alias files (formats.md §1.8): take blob, dtype, shape and stats from the named tensor of
+  // the same rank and token. Returns (file, alias) of those left unresolved.
+  std::vector<std::pair<std::string, std::string>> resolve_aliases();
+  void commit();
+
+ private:
+  struct Statements;
+  Store& store_;
+  std::int64_t run_id_ = 0;
+  bool done_ = false;
+  std::unique_ptr<Statements> st_;
+};
+
+}  // namespace aitdb

@@ -1,0 +1,611 @@
+#include "aitdb/schema/store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "aitdb/schema/errors.h"
+
+namespace aitdb {
+namespace detail {
+extern const char* const kMigrations[];
+extern const int kMigrationCount;
+}  // namespace detail
+
+namespace {
+
+constexpr const char* kTensorColumns =
+    "t.id, t.run_id, t.file_id, t.source_kind, t.rank_key, t.device_id, t.pid, t.token, t.op_path, "
+    "t.op_names, t.op_type, t.phase, t.io, t.io_index, t.io_subindex, t.io_name, t.dtype, t.format, "
+    "t.shape, t.numel, t.nbytes, t.blob_key, t.md5, t.min, t.max, t.mean, t.std, t.l2norm, "
+    "t.nan_count, t.inf_count, t.zero_count, t.stats_source, t.alias_of, t.flags, f.rel_path";
+
+std::optional<std::string> opt_text(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getString();
+}
+std::optional<std::int64_t> opt_int(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getInt64();
+}
+std::optional<double> opt_real(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getDouble();
+}
+
+std::vector<std::int64_t> parse_shape(const std::string& s) {
+  // Shapes are written by shape_to_json: '[', comma-separated integers, ']'.
+  std::vector<std::int64_t> dims;
+  std::string cur;
+  for (char ch : s) {
+    if ((ch >= '0' && ch <= '9') || ch == '-') {
+      cur += ch;
+    } else if (!cur.empty()) {
+      dims.push_back(std::stoll(cur));
+      cur.clear();
+    }
+  }
+  return dims;
+}
+
+TensorRow read_tensor(SQLite::Statement& q) {
+  TensorRow t;
+  int i = 0;
+  t.id = q.getColumn(i++).getInt64();
+  t.run_id = q.getColumn(i++).getInt64();
+  t.file_id = opt_int(q.getColumn(i++));
+  t.source_kind = q.getColumn(i++).getString();
+  t.rank_key = opt_text(q.getColumn(i++));
+  t.device_id = opt_int(q.getColumn(i++));
+  t.pid = opt_int(q.getColumn(i++));
+  t.token = opt_int(q.getColumn(i++));
+  t.op_path = opt_text(q.getColumn(i++));
+  t.op_names = opt_text(q.getColumn(i++));
+  t.op_type = opt_text(q.getColumn(i++));
+  t.phase = opt_text(q.getColumn(i++));
+  t.io = opt_text(q.getColumn(i++));
+  t.io_index = opt_int(q.getColumn(i++));
+  t.io_subindex = opt_int(q.getColumn(i++));
+  t.io_name = opt_text(q.getColumn(i++));
+  if (auto d = opt_text(q.getColumn(i++))) t.dtype = dtype_from_name(*d);
+  t.format = opt_int(q.getColumn(i++));
+  if (auto s = opt_text(q.getColumn(i++))) t.shape = parse_shape(*s);
+  t.numel = opt_int(q.getColumn(i++));
+  t.nbytes = opt_int(q.getColumn(i++));
+  {
+    const SQLite::Column c = q.getColumn(i++);
+    if (!c.isNull()) {
+      t.blob_key = BlobKey::from_bytes(
+          {static_cast<const std::uint8_t*>(c.getBlob()), static_cast<std::size_t>(c.getBytes())});
+    }
+  }
+  t.md5 = opt_text(q.getColumn(i++));
+  t.stats.min = opt_real(q.getColumn(i++));
+  t.stats.max = opt_real(q.getColumn(i++));
+  t.stats.mean = opt_real(q.getColumn(i++));
+  t.stats.std = opt_real(q.getColumn(i++));
+  t.stats.l2norm = opt_real(q.getColumn(i++));
+  const auto nan = opt_int(q.getColumn(i++));
+  const auto inf = opt_int(q.getColumn(i++));
+  const auto zero = opt_int(q.getColumn(i++));
+  t.has_stats = nan.has_value() || t.stats.max.has_value();
+  t.stats.nan_count = static_cast<std::uint64_t>(nan.value_or(0));
+  t.stats.inf_count = static_cast<std::uint64_t>(inf.value_or(0));
+  t.stats.zero_count = static_cast<std::uint64_t>(zero.value_or(0));
+  t.stats_source = opt_text(q.getColumn(i++));
+  t.alias_of = opt_text(q.getColumn(i++));
+  t.flags = opt_text(q.getColumn(i++));
+  t.rel_path = opt_text(q.getColumn(i++));
+  return t;
+}
+
+template <typename T>
+void bind_opt(SQLite::Statement& s, int idx, const std::optional<T>& v) {
+  if (v) {
+    s.bind(idx, *v);
+  } else {
+    s.bind(idx);
+  }
+}
+
+RunInfo read_run(SQLite::Statement& q) {
+  RunInfo r;
+  r.id = q.getColumn(0).getInt64();
+  r.name = q.getColumn(1).getString();
+  r.flavour = q.getColumn(2).getString();
+  r.source_root = q.getColumn(3).getString();
+  r.created_at = q.getColumn(4).getString();
+  r.tool_version = q.getColumn(5).getString();
+  r.options = q.getColumn(6).getString();
+  r.tensor_count = q.getColumn(7).getInt64();
+  r.file_count = q.getColumn(8).getInt64();
+  r.error_count = q.getColumn(9).getInt64();
+  r.raw_bytes = q.getColumn(10).getInt64();
+  return r;
+}
+
+constexpr const char* kRunSelect =
+    "SELECT r.id, r.name, r.flavour, r.source_root, r.created_at, r.tool_version, "
+    "coalesce(r.options, ''), "
+    "(SELECT count(*) FROM tensors t WHERE t.run_id = r.id), "
+    "(SELECT count(*) FROM files f WHERE f.run_id = r.id), "
+    "(SELECT count(*) FROM ingest_errors e WHERE e.run_id = r.id), "
+    "(SELECT coalesce(sum(t.nbytes), 0) FROM tensors t WHERE t.run_id = r.id AND t.blob_key IS NOT NULL) "
+    "FROM runs r ";
+
+}  // namespace
+
+Store::Store(std::string path, Mode mode) : path_(std::move(path)) {
+  try {
+    const int flags = mode == Mode::ReadOnly ? SQLite::OPEN_READONLY
+                                             : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    if (mode == Mode::ReadOnly && !std::filesystem::exists(path_)) {
+      throw StoreError(path_, "database does not exist (run `aitdb ingest` first)");
+    }
+    db_ = std::make_unique<SQLite::Database>(path_, flags, 10000);
+    // Large pages suit a store dominated by multi-MiB blobs; only effective on a new file.
+    if (mode == Mode::ReadWrite) db_->exec("PRAGMA page_size = 65536");
+    db_->exec("PRAGMA foreign_keys = ON");
+    const int version = schema_version();
+    if (version > kSchemaVersion) {
+      throw StoreError(path_, "schema version " + std::to_string(version) +
+                                  " is newer than this aitdb understands (" +
+                                  std::to_string(kSchemaVersion) + ")");
+    }
+    if (version < detail::kMigrationCount) {
+      if (mode == Mode::ReadOnly) throw StoreError(path_, "database needs a migration; open it read-write once");
+      SQLite::Transaction tx(*db_);
+      for (int v = version; v < detail::kMigrationCount; ++v) {
+        db_->exec(detail::kMigrations[v]);
+        db_->exec("PRAGMA user_version = " + std::to_string(v + 1));
+      }
+      tx.commit();
+    }
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(path_, std::string("cannot open database: ") + e.what());
+  }
+}
+
+Store::~Store() = default;
+
+SQLite::Database& Store::db() { return *db_; }
+
+int Store::schema_version() const { return db_->execAndGet("PRAGMA user_version").getInt(); }
+
+std::optional<RunInfo> Store::find_run(const std::string& name) const {
+  SQLite::Statement q(*db_, std::string(kRunSelect) + "WHERE r.name = ?");
+  q.bind(1, name);
+  if (!q.executeStep()) return std::nullopt;
+  return read_run(q);
+}
+
+std::optional<RunInfo> Store::find_run_by_id(std::int64_t id) const {
+  SQLite::Statement q(*db_, std::string(kRunSelect) + "WHERE r.id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  return read_run(q);
+}
+
+std::vector<RunInfo> Store::list_runs() const {
+  SQLite::Statement q(*db_, std::string(kRunSelect) + "ORDER BY r.id");
+  std::vector<RunInfo> out;
+  while (q.executeStep()) out.push_back(read_run(q));
+  return out;
+}
+
+std::vector<TensorRow> Store::list_tensors(const TensorFilter& f) const {
+  std::string sql = std::string("SELECT ") + kTensorColumns +
+                    " FROM tensors t LEFT JOIN files f ON f.id = t.file_id WHERE t.run_id = ?";
+  if (f.token) sql += " AND t.token = ?";
+  if (f.op_glob) sql += " AND (t.op_path GLOB ? OR t.op_type GLOB ? OR t.io_name GLOB ?)";
+  if (f.io) sql += " AND t.io = ?";
+  if (f.dtype) sql += " AND t.dtype = ?";
+  sql += " ORDER BY t.id";
+  if (f.limit >= 0) sql += " LIMIT " + std::to_string(f.limit);
+  SQLite::Statement q(*db_, sql);
+  int i = 1;
+  q.bind(i++, f.run_id);
+  if (f.token) q.bind(i++, *f.token);
+  if (f.op_glob) {
+    for (int k = 0; k < 3; ++k) q.bind(i++, *f.op_glob);
+  }
+  if (f.io) q.bind(i++, *f.io);
+  if (f.dtype) q.bind(i++, *f.dtype);
+  std::vector<TensorRow> out;
+  while (q.executeStep()) out.push_back(read_tensor(q));
+  return out;
+}
+
+std::optional<TensorRow> Store::get_tensor(std::int64_t id) const {
+  SQLite::Statement q(*db_, std::string("SELECT ") + kTensorColumns +
+                                " FROM tensors t LEFT JOIN files f ON f.id = t.file_id WHERE t.id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  return read_tensor(q);
+}
+
+std::optional<TensorRow> Store::find_tensor(const std::string& run, const std::string& rel_path,
+                                            const std::string& name) const {
+  SQLite::Statement q(*db_, std::string("SELECT ") + kTensorColumns +
+                                " FROM tensors t JOIN files f ON f.id = t.file_id JOIN runs r ON r.id = t.run_id"
+                                " WHERE r.name = ? AND f.rel_path = ? AND coalesce(t.io_name, '') = ?"
+                                " ORDER BY t.id LIMIT 1");
+  q.bind(1, run);
+  q.bind(2, rel_path);
+  q.bind(3, name);
+  if (!q.executeStep()) return std::nullopt;
+  return read_tensor(q);
+}
+
+std::vector<std::pair<std::string, std::string>> Store::ingest_errors(std::int64_t run_id) const {
+  SQLite::Statement q(*db_, "SELECT rel_path, reason FROM ingest_errors WHERE run_id = ? ORDER BY id");
+  q.bind(1, run_id);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (q.executeStep()) out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+  return out;
+}
+
+std::vector<std::byte> Store::read_blob(const BlobKey& key, const std::string& what) const {
+  SQLite::Statement meta(*db_, "SELECT codec, elem_size, raw_size, chunk_count FROM blobs WHERE key = ?");
+  meta.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
+  if (!meta.executeStep()) throw IntegrityError(what, "blob " + key.hex() + " is missing from the store");
+  const std::string codec = meta.getColumn(0).getString();
+  const auto elem_size = static_cast<std::uint32_t>(meta.getColumn(1).getInt64());
+  const auto raw_size = meta.getColumn(2).getInt64();
+  const auto chunk_count = meta.getColumn(3).getInt64();
+  std::vector<std::byte> out;
+  out.reserve(static_cast<std::size_t>(raw_size));
+  SQLite::Statement chunks(*db_, "SELECT seq, data FROM blob_chunks WHERE key = ? ORDER BY seq");
+  chunks.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
+  std::int64_t expected_seq = 0;
+  try {
+    while (chunks.executeStep()) {
+      if (chunks.getColumn(0).getInt64() != expected_seq++) {
+        throw IntegrityError(what, "blob " + key.hex() + " has a missing chunk");
+      }
+      const SQLite::Column c = chunks.getColumn(1);
+      decode_chunk(codec, elem_size,
+                   {static_cast<const std::byte*>(c.getBlob()), static_cast<std::size_t>(c.getBytes())}, out);
+    }
+  } catch (const IntegrityError& e) {
+    if (e.path() == what) throw;
+    throw IntegrityError(what, "blob " + key.hex() + ": " + e.reason());
+  }
+  if (expected_seq != chunk_count || static_cast<std::int64_t>(out.size()) != raw_size) {
+    throw IntegrityError(what, "blob " + key.hex() + " is incomplete in the store");
+  }
+  if (!(content_key(out) == key)) {
+    throw IntegrityError(what, "blob " + key.hex() + " failed its content hash check (corrupted store)");
+  }
+  return out;
+}
+
+StoreInfo Store::info() const {
+  StoreInfo i;
+  i.runs = db_->execAndGet("SELECT count(*) FROM runs").getInt64();
+  SQLite::Statement t(*db_,
+                      "SELECT count(*), count(blob_key), coalesce(sum(CASE WHEN blob_key IS NOT NULL "
+                      "THEN nbytes END), 0) FROM tensors");
+  t.executeStep();
+  i.tensors = t.getColumn(0).getInt64();
+  i.tensors_with_data = t.getColumn(1).getInt64();
+  i.referenced_raw_bytes = t.getColumn(2).getInt64();
+  SQLite::Statement b(*db_, "SELECT count(*), coalesce(sum(raw_size), 0), coalesce(sum(stored_size), 0) FROM blobs");
+  b.executeStep();
+  i.blobs = b.getColumn(0).getInt64();
+  i.unique_raw_bytes = b.getColumn(1).getInt64();
+  i.stored_bytes = b.getColumn(2).getInt64();
+  i.ingest_errors = db_->execAndGet("SELECT count(*) FROM ingest_errors").getInt64();
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path_, ec);
+  i.db_file_bytes = ec ? 0 : static_cast<std::int64_t>(size);
+  return i;
+}
+
+void Store::execute(const std::string& sql, const std::vector<SqlValue>& params,
+                    const std::function<void(const std::vector<std::string>&)>& on_header,
+                    const std::function<void(const std::vector<SqlValue>&)>& on_row) {
+  sqlite3* h = db_->getHandle();
+  const char* tail = sql.c_str();
+  const char* end = sql.c_str() + sql.size();
+  // The result of the last row-returning statement is the one shown, so buffer per statement only
+  // the header; rows stream out as they come (earlier statements' rows are rare: PRAGMAs etc.).
+  while (tail < end) {
+    sqlite3_stmt* raw = nullptr;
+    const char* next = nullptr;
+    if (sqlite3_prepare_v2(h, tail, static_cast<int>(end - tail), &raw, &next) != SQLITE_OK) {
+      throw Error(ErrorKind::Usage, "", std::string("SQL error: ") + sqlite3_errmsg(h));
+    }
+    std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, &sqlite3_finalize);
+    tail = next;
+    if (!stmt) continue;  // whitespace or comment only
+    const int nparam = sqlite3_bind_parameter_count(stmt.get());
+    for (int k = 0; k < nparam && k < static_cast<int>(params.size()); ++k) {
+      const auto& v = params[static_cast<std::size_t>(k)];
+      if (std::holds_alternative<std::int64_t>(v)) {
+        sqlite3_bind_int64(stmt.get(), k + 1, std::get<std::int64_t>(v));
+      } else if (std::holds_alternative<double>(v)) {
+        sqlite3_bind_double(stmt.get(), k + 1, std::get<double>(v));
+      } else if (std::holds_alternative<std::string>(v)) {
+        const auto& str = std::get<std::string>(v);
+        sqlite3_bind_text(stmt.get(), k + 1, str.data(), static_cast<int>(str.size()), SQLITE_TRANSIENT);
+      } else if (std::holds_alternative<std::vector<std::uint8_t>>(v)) {
+        const auto& b = std::get<std::vector<std::uint8_t>>(v);
+        sqlite3_bind_blob(stmt.get(), k + 1, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+      } else {
+        sqlite3_bind_null(stmt.get(), k + 1);
+      }
+    }
+    const int ncol = sqlite3_column_count(stmt.get());
+    bool header_sent = false;
+    std::vector<SqlValue> row(static_cast<std::size_t>(ncol));
+    for (;;) {
+      const int rc = sqlite3_step(stmt.get());
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) throw Error(ErrorKind::Usage, "", std::string("SQL error: ") + sqlite3_errmsg(h));
+      if (!header_sent) {
+        std::vector<std::string> names;
+        for (int c = 0; c < ncol; ++c) names.emplace_back(sqlite3_column_name(stmt.get(), c));
+        on_header(names);
+        header_sent = true;
+      }
+      for (int c = 0; c < ncol; ++c) {
+        auto& v = row[static_cast<std::size_t>(c)];
+        switch (sqlite3_column_type(stmt.get(), c)) {
+          case SQLITE_INTEGER: v = static_cast<std::int64_t>(sqlite3_column_int64(stmt.get(), c)); break;
+          case SQLITE_FLOAT: v = sqlite3_column_double(stmt.get(), c); break;
+          case SQLITE_TEXT:
+            v = std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), c)),
+                            static_cast<std::size_t>(sqlite3_column_bytes(stmt.get(), c)));
+            break;
+          case SQLITE_BLOB: {
+            const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt.get(), c));
+            v = std::vector<std::uint8_t>(p, p + sqlite3_column_bytes(stmt.get(), c));
+            break;
+          }
+          default: v = std::monostate{};
+        }
+      }
+      on_row(row);
+    }
+    if (!header_sent && ncol > 0 && tail >= end) {
+      std::vector<std::string> names;
+      for (int c = 0; c < ncol; ++c) names.emplace_back(sqlite3_column_name(stmt.get(), c));
+      on_header(names);
+    }
+  }
+}
+
+// ----------------------------------------------------------------------------------------------
+// IngestTransaction
+
+struct IngestTransaction::Statements {
+  explicit Statements(SQLite::Database& db)
+      : file(db, "INSERT INTO files (run_id, rel_path, size, mtime_ns, kind, status, content) VALUES (?,?,?,?,?,?,?)"),
+        blob(db, "INSERT OR IGNORE INTO blobs (key, codec, elem_size, raw_size, stored_size, chunk_count) "
+                 "VALUES (?,?,?,?,?,?)"),
+        chunk(db, "INSERT INTO blob_chunks (key, seq, data) VALUES (?,?,?)"),
+        tensor(db,
+               "INSERT INTO tensors (run_id, file_id, source_kind, rank_key, device_id, pid, token, op_path, "
+               "op_names, op_type, phase, io, io_index, io_subindex, io_name, dtype, format, shape, numel, "
+               "nbytes, blob_key, md5, min, max, mean, std, l2norm, nan_count, inf_count, zero_count, "
+               "stats_source, alias_of, flags) VALUES "
+               "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        op(db,
+           "INSERT INTO ops (run_id, rank_key, device_id, pid, token, op_path, op_names, op_type, rel_dir, param) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id, rank_key, token, op_path) "
+           "DO UPDATE SET param = coalesce(excluded.param, ops.param)"),
+        error(db, "INSERT INTO ingest_errors (run_id, rel_path, reason) VALUES (?,?,?)") {}
+  SQLite::Statement file;
+  SQLite::Statement blob;
+  SQLite::Statement chunk;
+  SQLite::Statement tensor;
+  SQLite::Statement op;
+  SQLite::Statement error;
+};
+
+IngestTransaction::IngestTransaction(Store& store, const RunSpec& spec, bool replace) : store_(store) {
+  auto& db = store_.db();
+  try {
+    // One ingest is one transaction; a larger page cache keeps spills to the journal rare.
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA cache_size = -16384");
+    db.exec("BEGIN IMMEDIATE");
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(store_.path(), std::string("cannot start the ingest transaction: ") + e.what());
+  }
+  try {
+    if (replace) {
+      SQLite::Statement del(db, "DELETE FROM runs WHERE name = ?");
+      del.bind(1, spec.name);
+      del.exec();
+      // Blobs no other run references any more.
+      db.exec("DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM tensors t WHERE t.blob_key = blobs.key)");
+    }
+    SQLite::Statement ins(db, "INSERT INTO runs (name, flavour, source_root, tool_version, options) VALUES (?,?,?,?,?)");
+    ins.bind(1, spec.name);
+    ins.bind(2, spec.flavour);
+    ins.bind(3, spec.source_root);
+    ins.bind(4, kToolVersion);
+    ins.bind(5, spec.options);
+    ins.exec();
+    run_id_ = db.getLastInsertRowid();
+    st_ = std::make_unique<Statements>(db);
+  } catch (const SQLite::Exception& e) {
+    st_.reset();
+    db.exec("ROLLBACK");
+    throw StoreError(store_.path(), std::string("cannot create run '") + spec.name + "': " + e.what());
+  }
+}
+
+IngestTransaction::~IngestTransaction() {
+  st_.reset();  // finalize statements before rolling back
+  if (!done_) {
+    try {
+      store_.db().exec("ROLLBACK");
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing sensible to do in a destructor
+    }
+  }
+}
+
+std::int64_t IngestTransaction::add_file(const FileRow& f) {
+  auto& s = st_->file;
+  s.reset();
+  s.bind(1, run_id_);
+  s.bind(2, f.rel_path);
+  s.bind(3, f.size);
+  bind_opt(s, 4, f.mtime_ns);
+  s.bind(5, f.kind);
+  s.bind(6, f.status);
+  bind_opt(s, 7, f.content);
+  s.exec();
+  return store_.db().getLastInsertRowid();
+}
+
+bool IngestTransaction::put_blob(const EncodedBlob& b) {
+  auto& s = st_->blob;
+  s.reset();
+  s.bind(1, b.key.bytes.data(), static_cast<int>(b.key.bytes.size()));
+  s.bind(2, b.codec);
+  s.bind(3, static_cast<std::int64_t>(b.elem_size));
+  s.bind(4, static_cast<std::int64_t>(b.raw_size));
+  s.bind(5, static_cast<std::int64_t>(b.stored_size()));
+  s.bind(6, static_cast<std::int64_t>(b.chunks.size()));
+  if (s.exec() == 0) return false;  // identical bytes already stored
+  auto& c = st_->chunk;
+  for (std::size_t i = 0; i < b.chunks.size(); ++i) {
+    c.reset();
+    c.bind(1, b.key.bytes.data(), static_cast<int>(b.key.bytes.size()));
+    c.bind(2, static_cast<std::int64_t>(i));
+    c.bindNoCopy(3, b.chunks[i].data(), static_cast<int>(b.chunks[i].size()));
+    c.exec();
+  }
+  return true;
+}
+
+std::int64_t IngestTransaction::add_tensor(const TensorRow& t) {
+  auto& s = st_->tensor;
+  s.reset();
+  int i = 1;
+  s.bind(i++, run_id_);
+  bind_opt(s, i++, t.file_id);
+  s.bind(i++, t.source_kind);
+  bind_opt(s, i++, t.rank_key);
+  bind_opt(s, i++, t.device_id);
+  bind_opt(s, i++, t.pid);
+  bind_opt(s, i++, t.token);
+  bind_opt(s, i++, t.op_path);
+  bind_opt(s, i++, t.op_names);
+  bind_opt(s, i++, t.op_type);
+  bind_opt(s, i++, t.phase);
+  bind_opt(s, i++, t.io);
+  bind_opt(s, i++, t.io_index);
+  bind_opt(s, i++, t.io_subindex);
+  bind_opt(s, i++, t.io_name);
+  if (t.dtype) {
+    s.bind(i++, std::string(dtype_name(*t.dtype)));
+  } else {
+    s.bind(i++);
+  }
+  bind_opt(s, i++, t.format);
+  if (t.shape) {
+    s.bind(i++, shape_to_json(*t.shape));
+  } else {
+    s.bind(i++);
+  }
+  bind_opt(s, i++, t.numel);
+  bind_opt(s, i++, t.nbytes);
+  if (t.blob_key) {
+    s.bind(i++, t.blob_key->bytes.data(), static_cast<int>(t.blob_key->bytes.size()));
+  } else {
+    s.bind(i++);
+  }
+  bind_opt(s, i++, t.md5);
+  bind_opt(s, i++, t.stats.min);
+  bind_opt(s, i++, t.stats.max);
+  bind_opt(s, i++, t.stats.mean);
+  bind_opt(s, i++, t.stats.std);
+  bind_opt(s, i++, t.stats.l2norm);
+  if (t.has_stats && t.stats_source == std::optional<std::string>("computed")) {
+    s.bind(i++, static_cast<std::int64_t>(t.stats.nan_count));
+    s.bind(i++, static_cast<std::int64_t>(t.stats.inf_count));
+    s.bind(i++, static_cast<std::int64_t>(t.stats.zero_count));
+  } else {
+    s.bind(i++);
+    s.bind(i++);
+    s.bind(i++);
+  }
+  bind_opt(s, i++, t.stats_source);
+  bind_opt(s, i++, t.alias_of);
+  bind_opt(s, i++, t.flags);
+  s.exec();
+  return store_.db().getLastInsertRowid();
+}
+
+void IngestTransaction::add_op(const OpRow& op) {
+  auto& s = st_->op;
+  s.reset();
+  s.bind(1, run_id_);
+  s.bind(2, op.rank_key);
+  bind_opt(s, 3, op.device_id);
+  bind_opt(s, 4, op.pid);
+  bind_opt(s, 5, op.token);
+  s.bind(6, op.op_path);
+  s.bind(7, op.op_names);
+  s.bind(8, op.op_type);
+  s.bind(9, op.rel_dir);
+  bind_opt(s, 10, op.param);
+  s.exec();
+}
+
+void IngestTransaction::add_error(const std::string& rel_path, const std::string& reason) {
+  auto& s = st_->error;
+  s.reset();
+  s.bind(1, run_id_);
+  s.bind(2, rel_path);
+  s.bind(3, reason);
+  s.exec();
+}
+
+std::vector<std::pair<std::string, std::string>> IngestTransaction::resolve_aliases() {
+  auto& db = store_.db();
+  // alias_of is '<op path>_<intensor|outtensor><k>.bin'; the target lives in the same rank and
+  // token, under before/ for inputs and after/ for outputs (formats.md §1.8).
+  SQLite::Statement upd(db, R"sql(
+    UPDATE tensors AS a SET
+      blob_key = s.blob_key, dtype = s.dtype, format = s.format, shape = s.shape, numel = s.numel,
+      nbytes = s.nbytes, min = s.min, max = s.max, mean = s.mean, std = s.std, l2norm = s.l2norm,
+      nan_count = s.nan_count, inf_count = s.inf_count, zero_count = s.zero_count,
+      stats_source = s.stats_source
+    FROM tensors AS s
+    WHERE a.run_id = ?1 AND a.alias_of IS NOT NULL AND a.blob_key IS NULL
+      AND s.run_id = a.run_id AND s.rank_key IS a.rank_key AND s.token IS a.token
+      AND s.alias_of IS NULL
+      AND a.alias_of = s.op_path || '_' || (CASE s.io WHEN 'in' THEN 'intensor' ELSE 'outtensor' END)
+                       || s.io_index || '.bin'
+      AND s.phase = (CASE s.io WHEN 'in' THEN 'before' ELSE 'after' END)
+  )sql");
+  upd.bind(1, run_id_);
+  upd.exec();
+  SQLite::Statement left(db,
+                         "SELECT coalesce(f.rel_path, ''), t.alias_of FROM tensors t LEFT JOIN files f ON f.id = t.file_id "
+                         "WHERE t.run_id = ? AND t.alias_of IS NOT NULL AND t.blob_key IS NULL ORDER BY t.id");
+  left.bind(1, run_id_);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (left.executeStep()) out.emplace_back(left.getColumn(0).getString(), left.getColumn(1).getString());
+  return out;
+}
+
+void IngestTransaction::commit() {
+  st_.reset();
+  try {
+    store_.db().exec("COMMIT");
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(store_.path(), std::string("commit failed: ") + e.what());
+  }
+  done_ = true;
+}
+
+}  // namespace aitdb
