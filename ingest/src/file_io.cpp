@@ -46,8 +46,19 @@ void InputFile::read_at(std::uint64_t offset, std::size_t n, std::byte* dst) con
   }
 }
 
+namespace {
+thread_local std::vector<std::byte> spare;
+}  // namespace
+
+void recycle_buffer(std::vector<std::byte>&& buf) {
+  if (buf.capacity() > spare.capacity()) spare = std::move(buf);
+}
+
 std::vector<std::byte> InputFile::read_vec(std::uint64_t offset, std::size_t n) const {
-  std::vector<std::byte> v(n);
+  if (offset > size_ || n > size_ - offset) read_at(offset, n, nullptr);  // fails with "truncated"
+  std::vector<std::byte> v;
+  if (n >= (1U << 16U) && spare.capacity() >= n) v.swap(spare);
+  v.resize(n);
   read_at(offset, n, v.data());
   return v;
 }

@@ -33,6 +33,11 @@ class InputFile {
   std::uint64_t size_ = 0;
 };
 
+// Each worker thread keeps one spare byte buffer: read_vec() fills it instead of allocating, and
+// recycle_buffer() hands a tensor's buffer back once it has been encoded. Large buffers would
+// otherwise be freshly mapped (and page-faulted) for every tensor.
+void recycle_buffer(std::vector<std::byte>&& buf);
+
 std::uint64_t load_u64le(const std::byte* p);
 std::uint32_t load_u32le(const std::byte* p);
 std::uint16_t load_u16le(const std::byte* p);

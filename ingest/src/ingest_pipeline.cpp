@@ -148,7 +148,7 @@ class FileProcessor {
           out.blob = encode_blob(d.data, dtype_size(*d.dtype), opt_.zstd_level);
           t.blob_key = out.blob->key;
         }
-        std::vector<std::byte>().swap(d.data);  // release the raw bytes before the next tensor
+        recycle_buffer(std::move(d.data));  // this thread reads the next tensor into it
       } else if (d.file_stats) {
         r.file.kind = "stats";
         t.stats.min = d.file_stats->min;

@@ -411,7 +411,7 @@ IngestTransaction::IngestTransaction(Store& store, const RunSpec& spec, bool rep
   try {
     // One ingest is one transaction; a larger page cache keeps spills to the journal rare.
     db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA cache_size = -16384");
+    db.exec("PRAGMA cache_size = -8192");
     db.exec("BEGIN IMMEDIATE");
   } catch (const SQLite::Exception& e) {
     throw StoreError(store_.path(), std::string("cannot start the ingest transaction: ") + e.what());
@@ -572,7 +572,8 @@ void IngestTransaction::add_error(const std::string& rel_path, const std::string
 std::vector<std::pair<std::string, std::string>> IngestTransaction::resolve_aliases() {
   auto& db = store_.db();
   // alias_of is '<op path>_<intensor|outtensor><k>.bin'; the target lives in the same rank and
-  // token, under before/ for inputs and after/ for outputs (formats.md §1.8).
+  // token, under before/ for inputs and after/ for outputs (formats.md §1.8). An alias row has no
+  // stats_source until it is resolved (its target always has one), also in --stats-only runs.
   SQLite::Statement upd(db, R"sql(
     UPDATE tensors AS a SET
       blob_key = s.blob_key, dtype = s.dtype, format = s.format, shape = s.shape, numel = s.numel,
@@ -580,7 +581,7 @@ std::vector<std::pair<std::string, std::string>> IngestTransaction::resolve_alia
       nan_count = s.nan_count, inf_count = s.inf_count, zero_count = s.zero_count,
       stats_source = s.stats_source
     FROM tensors AS s
-    WHERE a.run_id = ?1 AND a.alias_of IS NOT NULL AND a.blob_key IS NULL
+    WHERE a.run_id = ?1 AND a.alias_of IS NOT NULL AND a.stats_source IS NULL
       AND s.run_id = a.run_id AND s.rank_key IS a.rank_key AND s.token IS a.token
       AND s.alias_of IS NULL
       AND a.alias_of = s.op_path || '_' || (CASE s.io WHEN 'in' THEN 'intensor' ELSE 'outtensor' END)
@@ -591,7 +592,7 @@ std::vector<std::pair<std::string, std::string>> IngestTransaction::resolve_alia
   upd.exec();
   SQLite::Statement left(db,
                          "SELECT coalesce(f.rel_path, ''), t.alias_of FROM tensors t LEFT JOIN files f ON f.id = t.file_id "
-                         "WHERE t.run_id = ? AND t.alias_of IS NOT NULL AND t.blob_key IS NULL ORDER BY t.id");
+                         "WHERE t.run_id = ? AND t.alias_of IS NOT NULL AND t.stats_source IS NULL ORDER BY t.id");
   left.bind(1, run_id_);
   std::vector<std::pair<std::string, std::string>> out;
   while (left.executeStep()) out.emplace_back(left.getColumn(0).getString(), left.getColumn(1).getString());

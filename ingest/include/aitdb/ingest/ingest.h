@@ -27,7 +27,7 @@ struct IngestOptions {
   bool strict = false;                  // the first bad file fails the whole ingest
   int zstd_level = kDefaultZstdLevel;
   ReadLimits limits;
-  std::uint64_t inflight_bytes = 48ULL << 20U;  // file bytes being processed at once
+  std::uint64_t inflight_bytes = 16ULL << 20U;  // file bytes being processed at once (one larger file may go alone)
   std::function<void(const std::string& path, const std::string& reason)> on_error;
   std::function<void(const IngestProgress&)> on_progress;
 };

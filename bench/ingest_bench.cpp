@@ -1,0 +1,101 @@
+// Ingest benchmark (issue: warehouse foundation). Generates synthetic ATB dumps, ingests each with
+// the aitdb binary in a child process, and prints throughput, compression and the child's peak
+// RSS next to the reference `tar cf - DUMP | zstd -1 -T2 > /dev/null` on the same dump.
+//
+//   aitdb_ingest_bench AITDB_BIN WORK_DIR [SIZE_MB ...]     (default sizes: 100 1024)
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dump_generator.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  double seconds = 0;
+  long max_rss_kb = 0;
+  int status = -1;
+};
+
+Run run(const std::vector<std::string>& args) {
+  std::fflush(stdout);  // the child would otherwise flush our buffered lines a second time
+  const auto t0 = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    std::vector<std::string> a = args;
+    for (auto& s : a) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    if (!std::freopen("/dev/null", "w", stdout)) ::_exit(127);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  struct rusage ru {};
+  ::wait4(pid, &status, 0, &ru);
+  Run r;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.max_rss_kb = ru.ru_maxrss;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// Reads the dump once so both contenders start from a warm page cache.
+void warm(const fs::path& dir) {
+  run({"sh", "-c", "tar cf - -C '" + dir.parent_path().string() + "' '" + dir.filename().string() + "' > /dev/null"});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: aitdb_ingest_bench AITDB_BIN WORK_DIR [SIZE_MB ...]\n");
+    return 2;
+  }
+  const std::string aitdb = fs::absolute(argv[1]).string();
+  const fs::path work = argv[2];
+  std::vector<double> sizes;
+  for (int i = 3; i < argc; ++i) sizes.push_back(std::strtod(argv[i], nullptr));
+  if (sizes.empty()) sizes = {100, 1024};
+  std::printf("%-8s %6s %9s %10s %10s %8s %11s %10s %10s %12s\n", "dump_MB", "files", "largest", "ref_s", "ref_MB/s",
+              "ingest_s", "ingest_MB/s", "vs_ref", "stored/raw", "peak_RSS_MB");
+  int rc = 0;
+  for (const double mb : sizes) {
+    const fs::path dir = work / ("dump_" + std::to_string(static_cast<int>(mb)));
+    fs::remove_all(dir);
+    aitdb::bench::DumpSpec spec;
+    spec.target_bytes = static_cast<std::uint64_t>(mb * 1024 * 1024);
+    const auto st = aitdb::bench::write_atb_dump(dir, spec);
+    const fs::path dump = dir / "msit_dump_20250101_000000";
+    run({"sync"});  // no write-back of the fresh dump competing with either contender
+    warm(dump);
+    const Run ref = run({"sh", "-c", "tar cf - -C '" + dir.string() + "' msit_dump_20250101_000000 | zstd -1 -T2 > /dev/null"});
+    const fs::path db = dir / "bench.db";
+    fs::remove(db);
+    const Run ing = run({aitdb, "ingest", "--db", db.string(), dump.string()});
+    if (ing.status != 0) {
+      std::fprintf(stderr, "aitdb ingest failed with status %d\n", ing.status);
+      rc = 1;
+    }
+    const double raw = static_cast<double>(st.bytes) / 1e6;
+    const double stored = static_cast<double>(fs::file_size(db)) / 1e6;
+    std::printf("%-8.0f %6llu %8.1fM %10.2f %10.1f %8.2f %11.1f %9.2fx %10.3f %12.1f\n", mb,
+                static_cast<unsigned long long>(st.files), static_cast<double>(st.largest) / 1e6, ref.seconds,
+                raw / ref.seconds, ing.seconds, raw / ing.seconds, ref.seconds / ing.seconds, stored / raw,
+                static_cast<double>(ing.max_rss_kb) / 1024.0);
+    std::printf("         target: ingest >= 0.8x reference; peak RSS <= 64 MB + 4 x largest tensor = %.1f MB\n",
+                64.0 + 4.0 * static_cast<double>(st.largest) / (1024.0 * 1024.0));
+    std::fflush(stdout);
+    fs::remove_all(dir);
+  }
+  return rc;
+}

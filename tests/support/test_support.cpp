@@ -1,0 +1,179 @@
+#include "test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace aitdb::test {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = fs::temp_directory_path() / ("aitdb_test_" + std::to_string(::getpid()) + "_" + std::to_string(rd()));
+  fs::create_directories(path_);
+  path_ = fs::canonical(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::vector<std::byte> bytes_of(const std::string& s) {
+  std::vector<std::byte> v(s.size());
+  std::memcpy(v.data(), s.data(), s.size());
+  return v;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& p, const std::string& content) {
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+}
+
+void write_file(const fs::path& p, const std::vector<std::byte>& content) {
+  write_file(p, std::string(reinterpret_cast<const char*>(content.data()), content.size()));
+}
+
+namespace {
+std::string join_dims(const std::vector<std::int64_t>& dims) {
+  std::string s;
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s;
+}
+std::string payload_str(const std::vector<std::byte>& p) { return {reinterpret_cast<const char*>(p.data()), p.size()}; }
+}  // namespace
+
+std::string atb_bin(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload,
+                    int format) {
+  const std::string n = std::to_string(payload.size());
+  return "$Version=1.0\n$Object.Count=1\n$Object.Length=" + n + "\nformat=" + std::to_string(format) +
+         "\ndtype=" + std::to_string(dtype_code) + "\ndims=" + join_dims(dims) + "\n$Object.data=0," + n +
+         "\n$End=1\n" + payload_str(payload);
+}
+
+std::string atb_bin_minimal(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload) {
+  return "dtype=" + std::to_string(dtype_code) + "\ndims=" + join_dims(dims) + "\n$End=1\n" + payload_str(payload);
+}
+
+std::string atb_bin_stats(int dtype_code, const std::vector<std::int64_t>& dims, const std::string& max,
+                          const std::string& min, const std::string& mean, const std::string& l2norm) {
+  return "$Version=1.0\n$Object.Count=0\n$Object.Length=0\nformat=2\ndtype=" + std::to_string(dtype_code) +
+         "\ndims=" + join_dims(dims) + "\nmax=" + max + "\nmin=" + min + "\nmean=" + mean + "\nl2norm=" + l2norm +
+         "\n$End=1\n";
+}
+
+std::string npy(const std::string& descr, const std::vector<std::int64_t>& shape, const std::vector<std::byte>& data,
+                bool fortran) {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': (";
+  for (std::size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
+  dict += "), }";
+  const std::size_t total = 10 + dict.size() + 1;
+  dict.append((64 - total % 64) % 64, ' ');
+  dict += '\n';
+  std::string h = "\x93NUMPY";
+  h += '\x01';
+  h += '\x00';
+  h += static_cast<char>(dict.size() & 0xFFU);
+  h += static_cast<char>(dict.size() >> 8U);
+  return h + dict + payload_str(data);
+}
+
+std::string safetensors(const std::vector<SafetensorsEntry>& entries) {
+  std::string header = "{";
+  std::string buffer;
+  for (const auto& e : entries) {
+    if (header.size() > 1) header += ",";
+    header += "\"" + e.name + "\":{\"dtype\":\"" + e.dtype + "\",\"shape\":[" + join_dims(e.shape) +
+              "],\"data_offsets\":[" + std::to_string(buffer.size()) + "," +
+              std::to_string(buffer.size() + e.data.size()) + "]}";
+    buffer += payload_str(e.data);
+  }
+  header += ",\"__metadata__\":{\"format\":\"pt\"}}";
+  std::string out(8, '\0');
+  std::uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFFU);
+  return out + header + buffer;
+}
+
+bool have_torch() {
+  static const bool ok = std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") == 0;
+  return ok;
+}
+
+int run_python(const std::string& script, const std::vector<std::string>& args) {
+  std::string cmd = "/usr/bin/python3 '" + std::string(AITDB_TEST_PY_DIR) + "/" + script + "'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+CommandResult run_aitdb(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env) {
+  CommandResult r;
+  TempDir tmp;
+  std::vector<std::string> argv_s{AITDB_BIN};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  const fs::path out = tmp / "out";
+  const fs::path err = tmp / "err";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) ::_exit(127);
+    ::unsetenv("AITDB_DB");
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+std::optional<fs::path> shared_fixtures() {
+  const fs::path p = fs::path(AITDB_SOURCE_DIR) / ".." / "shared" / "fixtures";
+  if (fs::is_directory(p)) return fs::canonical(p);
+  return std::nullopt;
+}
+
+std::uint16_t f32_to_f16_bits(float f) {
+  // Via the F16C-free reference: round-to-nearest-even on the bit pattern.
+  const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
+  const std::uint32_t sign = (x >> 16U) & 0x8000U;
+  const std::int32_t exp = static_cast<std::int32_t>((x >> 23U) & 0xFFU) - 127 + 15;
+  std::uint32_t man = x & 0x7FFFFFU;
+  if (((x >> 23U) & 0xFFU) == 0xFFU) return static_cast<std::uint16_t>(sign | 0x7C00U | (man ? 0x200U : 0));
+  if (exp >= 31) return static_cast<std::uint16_t>(sign | 0x7C00U);
+  if (exp <= 0) {
+    if (exp < -10) return static_cast<std::uint16_t>(sign);
+    man |= 0x800000U;
+    const std::uint32_t shift = static_cast<std::uint32_t>(14 - exp);
+    std::uint32_t h = man >> shift;
+    const std::uint32_t rem = man & ((1U << shift) - 1);
+    const std::uint32_t half = 1U << (shift - 1);
+    if (rem > half || (rem == half && (h & 1U))) ++h;
+    return static_cast<std::uint16_t>(sign | h);
+  }
+  std::uint32_t h = (static_cast<std::uint32_t>(exp) << 10U) | (man >> 13U);
+  const std::uint32_t rem = man & 0x1FFFU;
+  if (rem > 0x1000U || (rem == 0x1000U && (h & 1U))) ++h;
+  return static_cast<std::uint16_t>(sign | h);
+}
+
+}  // namespace aitdb::test

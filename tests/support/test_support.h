@@ -1,0 +1,81 @@
+#pragma once
+// Test-only writers that build dump files byte by byte, and small helpers.
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aitdb::test {
+
+namespace fs = std::filesystem;
+
+// A fresh directory removed at scope exit.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& rel) const { return path_ / rel; }
+
+ private:
+  fs::path path_;
+};
+
+std::vector<std::byte> bytes_of(const std::string& s);
+template <typename T>
+std::vector<std::byte> bytes_of(const std::vector<T>& v) {
+  std::vector<std::byte> out(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
+  return out;
+}
+std::string read_file(const fs::path& p);
+void write_file(const fs::path& p, const std::string& content);  // creates parent dirs
+void write_file(const fs::path& p, const std::vector<std::byte>& content);
+
+// ATB TensorBinFile as the msit probe writes it (formats.md §1.2).
+std::string atb_bin(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload,
+                    int format = 2);
+// msit tensor_view's minimal variant: dtype, dims, $End, bytes.
+std::string atb_bin_minimal(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload);
+// Stats-only file (formats.md §1.7).
+std::string atb_bin_stats(int dtype_code, const std::vector<std::int64_t>& dims, const std::string& max,
+                          const std::string& min, const std::string& mean, const std::string& l2norm);
+
+// .npy v1.0 writer; descr e.g. "<f4", ">i4".
+std::string npy(const std::string& descr, const std::vector<std::int64_t>& shape, const std::vector<std::byte>& data,
+                bool fortran = false);
+
+struct SafetensorsEntry {
+  std::string name;
+  std::string dtype;
+  std::vector<std::int64_t> shape;
+  std::vector<std::byte> data;
+};
+std::string safetensors(const std::vector<SafetensorsEntry>& entries);
+
+// Debian's interpreter with numpy/torch (the first python3 on PATH may lack them).
+bool have_torch();
+// Runs tests/py/SCRIPT with args; returns its exit status.
+int run_python(const std::string& script, const std::vector<std::string>& args);
+
+// Runs the aitdb binary; captures stdout and stderr.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+// `env` entries are set in the child (AITDB_DB is cleared unless given here).
+CommandResult run_aitdb(const std::vector<std::string>& args,
+                        const std::vector<std::pair<std::string, std::string>>& env = {});
+
+// The shared reference fixtures, when ../shared is beside the repo.
+std::optional<fs::path> shared_fixtures();
+
+std::uint16_t f32_to_f16_bits(float f);  // round to nearest even, for building fp16 payloads
+
+}  // namespace aitdb::test

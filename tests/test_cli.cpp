@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "aitdb/schema/dtype.h"
+#include "test_support.h"
+
+namespace aitdb {
+namespace {
+
+using test::run_aitdb;
+using test::TempDir;
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+TEST(Cli, ExportTensorRoundTripsEveryDtypeBitExact) {
+  TempDir d;
+  const std::string db = (d / "w.db").string();
+  std::mt19937 rng(7);
+  for (int i = 0; i < kDTypeCount; ++i) {
+    const auto t = static_cast<DType>(i);
+    const auto& info = dtype_info(t);
+    const std::vector<std::int64_t> dims{3, 5};
+    std::vector<std::byte> payload(15 * info.itemsize);
+    for (auto& b : payload) b = static_cast<std::byte>(t == DType::Bool ? rng() & 1U : rng() & 0xFFU);
+    const std::string name = std::string(info.name) + ".bin";
+    const std::string original = test::atb_bin(info.acl_code, dims, payload);
+    test::write_file(d / "in" / name, original);
+    const auto ing = run_aitdb({"ingest", "--db", db, (d / "in" / name).string()});
+    ASSERT_EQ(ing.exit_code, 0) << name << ": " << ing.err;
+    // .bin export reproduces the original file byte for byte.
+    const auto out_bin = (d / ("out_" + name)).string();
+    ASSERT_EQ(run_aitdb({"export-tensor", "--db", db, name + ":" + name, "-o", out_bin}).exit_code, 0);
+    EXPECT_EQ(test::read_file(out_bin), original) << name;
+    // .npy export carries the same bytes after a numpy header with the dtype's descr.
+    const auto out_npy = (d / (std::string(info.name) + ".npy")).string();
+    ASSERT_EQ(run_aitdb({"export-tensor", "--db", db, name + ":" + name, "-o", out_npy}).exit_code, 0);
+    const std::string npy = test::read_file(out_npy);
+    ASSERT_GE(npy.size(), payload.size());
+    EXPECT_EQ(npy.size() % 64, payload.size() % 64) << "header must be 64-byte aligned";
+    EXPECT_TRUE(contains(npy, "'descr': '" + std::string(info.numpy_descr) + "'")) << name;
+    EXPECT_TRUE(contains(npy, "'shape': (3, 5)"));
+    EXPECT_EQ(npy.substr(npy.size() - payload.size()), std::string(reinterpret_cast<const char*>(payload.data()), payload.size()))
+        << name;
+  }
+  // The exported .npy reads back through aitdb's own reader to the same blob (dedup proves it).
+  const auto again = run_aitdb({"ingest", "--db", db, "--run", "reimport", (d / "float16.npy").string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(contains(again.out, "0 new blobs, 1 deduplicated")) << again.out;
+}
+
+TEST(Cli, ExitCodesAndOneLineErrors) {
+  TempDir d;
+  const std::string db = (d / "w.db").string();
+  test::write_file(d / "dump/good.npy", test::npy("<f4", {1}, test::bytes_of(std::vector<float>{1})));
+  test::write_file(d / "dump/bad.npy", test::npy("<f4", {4}, test::bytes_of(std::vector<float>{1})));
+  auto r = run_aitdb({"ingest", "--db", db, (d / "dump").string()});
+  EXPECT_EQ(r.exit_code, 3);  // stored, but a file was skipped
+  EXPECT_EQ(r.err, (d / "dump/bad.npy").string() + ": truncated payload: shape needs 16 bytes, file has 4\n");
+  EXPECT_TRUE(contains(r.out, "1 files skipped"));
+
+  r = run_aitdb({"ingest", "--db", db, "--strict", "--run", "s", (d / "dump").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "bad.npy: truncated payload")) << r.err;
+  EXPECT_TRUE(contains(r.err, "nothing was stored"));
+  EXPECT_FALSE(contains(run_aitdb({"runs", "--db", db}).out, " s "));
+
+  r = run_aitdb({"ingest", "--db", db, (d / "missing").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "aitdb: " + (d / "missing").string() + ": no such file or directory\n");
+
+  r = run_aitdb({"ingest", "--db", db, (d / "dump").string()});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.out, "nothing changed"));
+
+  r = run_aitdb({"ingest", "--db", db, "--run", "dump", (d / "dump/good.npy").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "already exists from another source"));
+
+  EXPECT_EQ(run_aitdb({}).exit_code, 2);
+  EXPECT_EQ(run_aitdb({"ingest", "--db", db, "--run", "x", "a", "b"}).exit_code, 2);
+  EXPECT_EQ(run_aitdb({"frobnicate"}).exit_code, 2);
+
+  r = run_aitdb({"show", "--db", db, "999"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "aitdb: 999: no tensor with this id\n");
+  r = run_aitdb({"show", "--db", (d / "nope.db").string(), "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "database does not exist"));
+  EXPECT_FALSE(std::filesystem::exists(d / "nope.db"));  // read-only commands never create one
+
+  const auto out = (d / "x.npy").string();
+  EXPECT_EQ(run_aitdb({"export-tensor", "--db", db, "dump:good.npy", "-o", out}).exit_code, 0);
+  r = run_aitdb({"export-tensor", "--db", db, "dump:good.npy", "-o", out});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "already exists; not overwritten"));
+  EXPECT_EQ(run_aitdb({"export-tensor", "--db", db, "dump:good.npy", "-o", (d / "x.txt").string()}).exit_code, 2);
+}
+
+TEST(Cli, QueryFormatsShowAndInfo) {
+  TempDir d;
+  const std::string db = (d / "w.db").string();
+  test::write_file(d / "v.npy", test::npy("<f4", {3}, test::bytes_of(std::vector<float>{0.5F, -1.0F, 10.0F})));
+  ASSERT_EQ(run_aitdb({"ingest", "--db", db, (d / "v.npy").string()}).exit_code, 0);
+
+  auto r = run_aitdb({"query", "--db", db, "--format", "csv", "SELECT op_path, dtype, shape, max, mean FROM tensors"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "op_path,dtype,shape,max,mean\nv,float32,[3],10.0,3.1666666666666665\n");
+  r = run_aitdb({"query", "--db", db, "--format", "csv", "SELECT 'a,b' AS \"x\"\"y\", 'say \"hi\"', NULL, 1e-05"});
+  EXPECT_EQ(r.out, "\"x\"\"y\",\"'say \"\"hi\"\"'\",NULL,1e-05\n\"a,b\",\"say \"\"hi\"\"\",,1e-05\n");
+  r = run_aitdb({"query", "--db", db, "-f", "json", "SELECT numel, min, md5 FROM tensors"});
+  EXPECT_EQ(r.out, "[\n  {\"numel\":3,\"min\":-1.0,\"md5\":null}\n]\n");
+  r = run_aitdb({"query", "--db", db, "SELECT 1 AS a, 'xy' AS bb"});
+  EXPECT_EQ(r.out, "a  bb\n-  --\n1  xy\n");
+  r = run_aitdb({"query", "--db", db, "SELECT * FROM nowhere"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "no such table: nowhere"));
+
+  r = run_aitdb({"show", "--db", db, "v.npy:v.npy"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.out, "values      [0.5, -1, 10]")) << r.out;
+  EXPECT_TRUE(contains(r.out, "shape       [3]"));
+
+  r = run_aitdb({"tensors", "--db", db, "v.npy", "--format", "csv"});
+  EXPECT_TRUE(contains(r.out, "1,v.npy,,v,")) << r.out;
+  EXPECT_EQ(run_aitdb({"tensors", "--db", db, "nope"}).exit_code, 1);
+
+  // AITDB_DB names the database when --db is absent.
+  r = run_aitdb({"runs", "--format", "csv"}, {{"AITDB_DB", db}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, ",v.npy,npy,1,1,0,12,")) << r.out;
+
+  r = run_aitdb({"info", "--db", db});
+  EXPECT_TRUE(contains(r.out, "runs                1"));
+  EXPECT_TRUE(contains(r.out, "tensors             1 (1 with stored bytes)"));
+}
+
+}  // namespace
+}  // namespace aitdb
