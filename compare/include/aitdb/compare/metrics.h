@@ -1,0 +1,53 @@
+#pragma once
+// The comparison metrics of msit llm compare (compare.md §1.3, §2.1) and msprobe (§2.6), with
+// msit's exact semantics: float32 flattening, element-count check, NaN/inf pre-checks with the
+// same fail-reason strings, eps32 masking, cosine in float64 rounded to 10 decimals, softmax
+// KL(golden || my), relative Euclidean distance with the square root.
+#include <optional>
+#include <span>
+#include <string>
+
+namespace aitdb::compare {
+
+inline constexpr float kEps32 = 1.1920928955078125e-07F;  // 2^-23, torch.finfo(float32).eps
+
+struct MsitMetrics {
+  double cosine_similarity = 0;
+  double max_relative_error = 0;
+  double mean_relative_error = 0;
+  double max_absolute_error = 0;
+  double mean_absolute_error = 0;
+  double kl_divergence = 0;
+  double relative_euclidean_distance = 0;
+};
+
+struct MsprobeMetrics {
+  std::optional<double> cosine;  // nullopt = "Nan" (one side all zeros)
+  double euc_dist = 0;
+  double max_abs_err = 0;
+  double max_relative_err = 0;
+  double one_thousandth_err_ratio = 0;
+  double five_thousandths_err_ratio = 0;
+  std::string accuracy_reached;  // "Yes" | "No"
+};
+
+struct PairResult {
+  std::optional<MsitMetrics> msit;        // nullopt when the pre-check failed
+  std::optional<MsprobeMetrics> msprobe;  // when requested and the pre-check passed
+  std::string fail_reason;                // "" on success; msit's messages joined by ' '
+};
+
+struct MetricSelection {
+  bool msit = true;
+  bool msprobe = false;
+};
+
+// golden and my are the flattened float32 values of the two tensors.
+PairResult compare_values(std::span<const float> golden, std::span<const float> my, const MetricSelection& sel = {});
+
+// Individual kernels (inputs pre-checked: same length, all finite, non-empty).
+double cosine_similarity(std::span<const float> g, std::span<const float> m);
+double kl_divergence(std::span<const float> g, std::span<const float> m);
+double relative_euclidean_distance(std::span<const float> g, std::span<const float> m);
+
+}  // namespace aitdb::compare
