@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "aitdb/query/output.h"
+#include "aitdb/query/sql_functions.h"
 #include "aitdb/schema/errors.h"
 #include "commands.h"
 
@@ -94,6 +95,7 @@ void register_query(CLI::App& app, Context& ctx) {
   add_db_option(*cmd, ctx);
   cmd->callback([sql, fmt, &ctx] {
     Store store(ctx.db_path);
+    query::register_sql_functions(store);
     query::run_query(store, *sql, {}, query::parse_output_format(*fmt), std::cout);
   });
 }

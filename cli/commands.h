@@ -26,5 +26,7 @@ void register_show(CLI::App& app, Context& ctx);
 void register_export_tensor(CLI::App& app, Context& ctx);
 void register_query(CLI::App& app, Context& ctx);
 void register_info(CLI::App& app, Context& ctx);
+void register_compare(CLI::App& app, Context& ctx);
+void register_export(CLI::App& app, Context& ctx);
 
 }  // namespace aitdb::cli

@@ -26,8 +26,16 @@ int main(int argc, char** argv) {
   register_export_tensor(app, ctx);
   register_query(app, ctx);
   register_info(app, ctx);
+  register_compare(app, ctx);
+  register_export(app, ctx);
+  // msit users type -gp/-mp; CLI11 only knows one-letter short options, so spell them out.
+  std::vector<std::string> args;
+  for (int i = argc - 1; i > 0; --i) {
+    const std::string a = argv[i];
+    args.push_back(a == "-gp" ? "--golden-path" : a == "-mp" ? "--my-path" : a);
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;

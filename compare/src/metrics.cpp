@@ -2,9 +2,12 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace aitdb::compare {
@@ -42,57 +45,140 @@ bool all_finite(std::span<const float> v) {
 
 }  // namespace
 
-double cosine_similarity(std::span<const float> g, std::span<const float> m) {
-  double gg = 0, mm = 0, gm = 0;
-  for_blocks(g.size(), [&](Eigen::Index off, Eigen::Index n) {
-    const auto a = MapF(g.data() + off, n).cast<double>();
-    const auto b = MapF(m.data() + off, n).cast<double>();
-    gg += (a * a).sum();
-    mm += (b * b).sum();
-    gm += (a * b).sum();
-  });
-  if (gg == 0 && mm == 0) return 1.0;
-  // torch.cosine_similarity(eps=1e-8): each vector divided by its own clamped norm.
-  const double ng = std::max(std::sqrt(gg), 1e-8);
-  const double nm = std::max(std::sqrt(mm), 1e-8);
-  return round10(gm / (ng * nm));
+namespace {
+
+// exp for float32 that vectorises (Cephes-style: 2^n * P(r), |rel err| < 2e-7 on the range that
+// matters); PyTorch's softmax runs in float32 with a vectorised exp of the same accuracy class.
+#pragma omp declare simd
+inline float fast_expf(float x) {
+  x = std::min(std::max(x, -87.3F), 88.7F);
+  // Round to nearest by the 1.5 * 2^23 trick: vectorises without SSE4.1's roundps.
+  const float n = (x * 1.44269504088896341F + 12582912.0F) - 12582912.0F;
+  float r = x - n * 0.693359375F;
+  r -= n * -2.12194440e-4F;
+  float p = 1.9875691500E-4F;
+  p = p * r + 1.3981999507E-3F;
+  p = p * r + 8.3334519073E-3F;
+  p = p * r + 4.1665795894E-2F;
+  p = p * r + 1.6666665459E-1F;
+  p = p * r + 5.0000001201E-1F;
+  p = p * r * r + r + 1.0F;
+  const float scale = std::bit_cast<float>(static_cast<std::uint32_t>(static_cast<std::int32_t>(n) + 127) << 23U);
+  return x <= -87.3F ? 0.0F : p * scale;
 }
 
-double kl_divergence(std::span<const float> g, std::span<const float> m) {
-  // KL(softmax(g) || softmax(m)) = sum p_i (log p_i - log q_i), max-subtracted log-softmax.
-  const MapF G(g.data(), static_cast<Eigen::Index>(g.size()));
-  const MapF M(m.data(), static_cast<Eigen::Index>(m.size()));
-  const double gmax = G.maxCoeff();
-  const double mmax = M.maxCoeff();
-  double gsum = 0, msum = 0;
-  for_blocks(g.size(), [&](Eigen::Index off, Eigen::Index n) {
-    gsum += (G.segment(off, n).cast<double>() - gmax).exp().sum();
-    msum += (M.segment(off, n).cast<double>() - mmax).exp().sum();
-  });
-  const double lse_g = gmax + std::log(gsum);
-  const double lse_m = mmax + std::log(msum);
-  double kl = 0;
-  for_blocks(g.size(), [&](Eigen::Index off, Eigen::Index n) {
-    const auto logp = G.segment(off, n).cast<double>() - lse_g;
-    const auto logq = M.segment(off, n).cast<double>() - lse_m;
-    const Eigen::ArrayXd p = logp.exp();
-    // Terms whose float32 probability underflows to 0 contribute nothing (F.kl_div).
-    kl += (p > static_cast<double>(std::numeric_limits<float>::denorm_min())).select(p * (logp - logq), 0.0).sum();
-  });
+// One fused pass: everything msit needs except the softmax sums. `omp simd` reductions let the
+// compiler vectorise these loops (element-wise float32 operations are unchanged; only the order
+// in which the double partial sums are added differs).
+struct Pass1 {
+  double gg = 0, mm = 0, gm = 0, dd = 0, sum_rel = 0, sum_abs = 0;
+  float max_rel = 0, max_abs = 0, gmax = -INFINITY, mmax = -INFINITY;
+  bool g_bad = false, m_bad = false;
+};
+
+__attribute__((target_clones("avx2", "default"))) Pass1 pass1(const float* g, const float* m, std::size_t n) {
+  double gg = 0, mm = 0, gm = 0, dd = 0, sr = 0, sa = 0;
+  float mr = 0, ma = 0, gx = -INFINITY, mx = -INFINITY;
+  int gbad = 0, mbad = 0;
+#pragma omp simd reduction(+ : gg, mm, gm, dd, sr, sa, gbad, mbad) reduction(max : mr, ma, gx, mx)
+  for (std::size_t i = 0; i < n; ++i) {
+    const float a = g[i];
+    const float b = m[i];
+    gbad += a * 0.0F != 0.0F ? 1 : 0;  // NaN or inf
+    mbad += b * 0.0F != 0.0F ? 1 : 0;
+    const double ad = a, bd = b;
+    gg += ad * ad;
+    mm += bd * bd;
+    gm += ad * bd;
+    const float d = b - a;
+    dd += static_cast<double>(d) * d;
+    const bool keep = std::fabs(a) > kEps32;
+    const float rel = keep ? std::fabs(b / a - 1.0F) : 0.0F;
+    const float abs = keep ? std::fabs(d) : 0.0F;
+    mr = rel > mr ? rel : mr;
+    ma = abs > ma ? abs : ma;
+    sr += rel;
+    sa += abs;
+    gx = a > gx ? a : gx;
+    mx = b > mx ? b : mx;
+  }
+  Pass1 r;
+  r.gg = gg;
+  r.mm = mm;
+  r.gm = gm;
+  r.dd = dd;
+  r.sum_rel = sr;
+  r.sum_abs = sa;
+  r.max_rel = mr;
+  r.max_abs = ma;
+  r.gmax = gx;
+  r.mmax = mx;
+  r.g_bad = gbad != 0;
+  r.m_bad = mbad != 0;
+  return r;
+}
+
+__attribute__((target_clones("avx2", "default"))) void softmax_sums(const float* g, const float* m, std::size_t n,
+                                                                     float gmax, float mmax, double& gs, double& ms) {
+  double a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+  for (std::size_t i = 0; i < n; ++i) {
+    a += fast_expf(g[i] - gmax);
+    b += fast_expf(m[i] - mmax);
+  }
+  gs = a;
+  ms = b;
+}
+
+__attribute__((target_clones("avx2", "default"))) double kl_terms(const float* g, const float* m, std::size_t n,
+                                                                  float lse_g, float lse_m) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (std::size_t i = 0; i < n; ++i) {
+    const float logp = g[i] - lse_g;
+    const float logq = m[i] - lse_m;
+    const float p = fast_expf(logp);
+    acc += static_cast<double>(p * (logp - logq));  // p underflowing to 0 contributes 0
+  }
+  return acc;
+}
+
+double cosine_from(double gg, double mm, double gm) {
+  if (gg == 0 && mm == 0) return 1.0;
+  // torch.cosine_similarity(eps=1e-8): each vector divided by its own clamped norm.
+  return round10(gm / (std::max(std::sqrt(gg), 1e-8) * std::max(std::sqrt(mm), 1e-8)));
+}
+
+double kl_from(std::span<const float> g, std::span<const float> m, float gmax, float mmax) {
+  double gs = 0, ms = 0;
+  softmax_sums(g.data(), m.data(), g.size(), gmax, mmax, gs, ms);
+  const auto lse_g = static_cast<float>(gmax + std::log(gs));
+  const auto lse_m = static_cast<float>(mmax + std::log(ms));
+  const double kl = kl_terms(g.data(), m.data(), g.size(), lse_g, lse_m);
   return static_cast<double>(static_cast<float>(std::max(kl, 0.0)));
 }
 
-double relative_euclidean_distance(std::span<const float> g, std::span<const float> m) {
-  double s = 0, d = 0;
-  for_blocks(g.size(), [&](Eigen::Index off, Eigen::Index n) {
-    const auto a = MapF(g.data() + off, n);
-    const auto b = MapF(m.data() + off, n);
-    s += (a * a).cast<double>().sum();
-    d += ((b - a) * (b - a)).cast<double>().sum();
-  });
-  const auto sf = static_cast<float>(s);
+double red_from(double gg, double dd) {
+  const auto sf = static_cast<float>(gg);
   if (std::sqrt(sf) <= kEps32) return 0.0;
-  return static_cast<double>(std::sqrt(static_cast<float>(d) / sf));
+  return static_cast<double>(std::sqrt(static_cast<float>(dd) / sf));
+}
+
+}  // namespace
+
+double cosine_similarity(std::span<const float> g, std::span<const float> m) {
+  const Pass1 p = pass1(g.data(), m.data(), g.size());
+  return cosine_from(p.gg, p.mm, p.gm);
+}
+
+double kl_divergence(std::span<const float> g, std::span<const float> m) {
+  const Pass1 p = pass1(g.data(), m.data(), g.size());
+  return kl_from(g, m, p.gmax, p.mmax);
+}
+
+double relative_euclidean_distance(std::span<const float> g, std::span<const float> m) {
+  const Pass1 p = pass1(g.data(), m.data(), g.size());
+  return red_from(p.gg, p.dd);
 }
 
 PairResult compare_values(std::span<const float> golden, std::span<const float> my, const MetricSelection& sel) {
@@ -100,38 +186,43 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
   // compare.md §1.3: all three checks run, messages joined by single spaces.
   std::string reason;
   const auto add = [&](const char* msg) { reason += (reason.empty() ? "" : " ") + std::string(msg); };
-  if (golden.size() != my.size()) add("data shape doesn't match.");
-  if (!all_finite(golden)) add("golden_data includes NAN or inf.");
-  if (!all_finite(my)) add("my_data includes NAN or inf.");
+  const std::size_t n = golden.size();
+  Pass1 p;
+  if (golden.size() != my.size()) {
+    add("data shape doesn't match.");
+    if (!all_finite(golden)) add("golden_data includes NAN or inf.");
+    if (!all_finite(my)) add("my_data includes NAN or inf.");
+  } else {
+    p = pass1(golden.data(), my.data(), n);
+    if (p.g_bad) add("golden_data includes NAN or inf.");
+    if (p.m_bad) add("my_data includes NAN or inf.");
+  }
   // msit crashes on empty tensors (quirk 5); the recommended fix is a failed row.
-  if (reason.empty() && golden.empty()) add("empty tensor");
+  if (reason.empty() && n == 0) add("empty tensor");
   if (!reason.empty()) {
     r.fail_reason = reason;
     return r;
   }
-  const std::size_t n = golden.size();
+  if (sel.msit) {
+    MsitMetrics mm;
+    mm.cosine_similarity = cosine_from(p.gg, p.mm, p.gm);
+    mm.max_relative_error = p.max_rel;
+    // Means are float32 results in msit: the double sum is rounded once, at the end.
+    mm.mean_relative_error = static_cast<float>(p.sum_rel / static_cast<double>(n));
+    mm.max_absolute_error = p.max_abs;
+    mm.mean_absolute_error = static_cast<float>(p.sum_abs / static_cast<double>(n));
+    mm.kl_divergence = kl_from(golden, my, p.gmax, p.mmax);
+    mm.relative_euclidean_distance = red_from(p.gg, p.dd);
+    r.msit = mm;
+  }
   const MapF G(golden.data(), static_cast<Eigen::Index>(n));
   const MapF M(my.data(), static_cast<Eigen::Index>(n));
-
-  // Element-wise errors in float32, as PyTorch computes them; golden magnitudes <= eps32 are masked
-  // to 0 (and still count in the mean's denominator).
-  float max_rel = 0, max_abs = 0;
-  double sum_rel = 0, sum_abs = 0;
-  double eucl = 0, one_k = 0, five_k = 0, probe_max_rel = 0;
-  for_blocks(n, [&](Eigen::Index off, Eigen::Index len) {
-    const auto g = G.segment(off, len);
-    const auto m = M.segment(off, len);
-    const auto mask = g.abs() > kEps32;
-    const ArrayF rel = mask.select((m / g - 1.0F).abs(), 0.0F);
-    const ArrayF abs = mask.select((m - g).abs(), 0.0F);
-    max_rel = std::max(max_rel, rel.maxCoeff());
-    max_abs = std::max(max_abs, abs.maxCoeff());
-    sum_rel += rel.cast<double>().sum();
-    sum_abs += abs.cast<double>().sum();
-    if (sel.msprobe) {
-      // msprobe: float64, golden zeros shifted by eps64 on both sides.
-      const Eigen::ArrayXd gd = g.cast<double>();
-      const Eigen::ArrayXd md = m.cast<double>();
+  if (sel.msprobe) {
+    // msprobe: float64, golden zeros shifted by eps64 on both sides (compare.md §2.6).
+    double eucl = 0, one_k = 0, five_k = 0, probe_max_rel = 0;
+    for_blocks(n, [&](Eigen::Index off, Eigen::Index len) {
+      const Eigen::ArrayXd gd = G.segment(off, len).cast<double>();
+      const Eigen::ArrayXd md = M.segment(off, len).cast<double>();
       const double e64 = std::numeric_limits<double>::epsilon();
       const Eigen::ArrayXd gz = (gd == 0).select(gd + e64, gd);
       const Eigen::ArrayXd mz = (gd == 0).select(md + e64, md);
@@ -140,21 +231,8 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
       one_k += (prel < 0.001).cast<double>().sum();
       five_k += (prel < 0.005).cast<double>().sum();
       eucl += (md - gd).square().sum();
-    }
-  });
-  MsitMetrics mm;
-  if (sel.msit) {
-    mm.cosine_similarity = cosine_similarity(golden, my);
-    mm.max_relative_error = max_rel;
-    mm.mean_relative_error = static_cast<float>(sum_rel / static_cast<double>(n));
-    mm.max_absolute_error = max_abs;
-    mm.mean_absolute_error = static_cast<float>(sum_abs / static_cast<double>(n));
-    mm.kl_divergence = kl_divergence(golden, my);
-    mm.relative_euclidean_distance = relative_euclidean_distance(golden, my);
-    r.msit = mm;
-  }
-  if (sel.msprobe) {
-    MsprobeMetrics p;
+    });
+    MsprobeMetrics pr;
     double gg = 0, mm2 = 0, gm = 0;
     for_blocks(n, [&](Eigen::Index off, Eigen::Index len) {
       const auto a = G.segment(off, len).cast<double>();
@@ -166,7 +244,7 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
     const double e64 = std::numeric_limits<double>::epsilon();
     const double ng = std::sqrt(gg), nm = std::sqrt(mm2);
     if (ng <= e64 && nm <= e64) {
-      p.cosine = 1.0;
+      pr.cosine = 1.0;
     } else if (ng > e64 && nm > e64) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.12f", gm / (ng * nm));
@@ -175,17 +253,17 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
         std::snprintf(buf, sizeof buf, "%.6f", c);
         c = std::strtod(buf, nullptr);
       }
-      p.cosine = c;
+      pr.cosine = c;
     }
-    p.euc_dist = std::sqrt(eucl);
-    p.max_abs_err = (M - G).cast<double>().abs().maxCoeff();
-    p.max_relative_err = probe_max_rel;
-    p.one_thousandth_err_ratio = one_k / static_cast<double>(n);
-    p.five_thousandths_err_ratio = five_k / static_cast<double>(n);
-    const double cos = p.cosine.value_or(std::numeric_limits<double>::quiet_NaN());
-    const bool no = (cos < 0.99 && p.max_abs_err > 0.001) || cos < 0.9 || p.max_abs_err > 1;
-    p.accuracy_reached = no ? "No" : "Yes";
-    r.msprobe = p;
+    pr.euc_dist = std::sqrt(eucl);
+    pr.max_abs_err = (M - G).cast<double>().abs().maxCoeff();
+    pr.max_relative_err = probe_max_rel;
+    pr.one_thousandth_err_ratio = one_k / static_cast<double>(n);
+    pr.five_thousandths_err_ratio = five_k / static_cast<double>(n);
+    const double cos = pr.cosine.value_or(std::numeric_limits<double>::quiet_NaN());
+    const bool no = (cos < 0.99 && pr.max_abs_err > 0.001) || cos < 0.9 || pr.max_abs_err > 1;
+    pr.accuracy_reached = no ? "No" : "Yes";
+    r.msprobe = pr;
   }
   return r;
 }

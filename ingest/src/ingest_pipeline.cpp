@@ -11,6 +11,7 @@
 #include "aitdb/schema/errors.h"
 #include "dump_walker.h"
 #include "file_io.h"
+#include "metadata_labels.h"
 
 namespace aitdb::ingest {
 namespace fs = std::filesystem;
@@ -28,6 +29,7 @@ struct WorkResult {
   std::string abs_path;
   std::optional<OpRow> op;
   std::vector<TensorOut> tensors;
+  std::vector<LabelRow> labels;
   std::optional<std::string> error;
   std::uint64_t budget = 0;  // bytes charged to the in-flight budget
 };
@@ -85,6 +87,9 @@ class FileProcessor {
         case FileRole::Aux:
           r.file.kind = "aux";
           if (item.size <= kMaxAuxText) r.file.content = read_text(item.path, opt_.limits);
+          if (item.path.filename() == "metadata.json" && r.file.content) {
+            r.labels = read_metadata_labels(item.path.string(), item.rel, *r.file.content);
+          }
           break;
         case FileRole::Other: break;
       }
@@ -313,6 +318,7 @@ IngestReport ingest_path(Store& store, const fs::path& input, const IngestOption
     }
     const std::int64_t file_id = tx.add_file(r->file);
     if (r->op) tx.add_op(*r->op);
+    for (const auto& l : r->labels) tx.add_label(file_id, l);
     for (auto& t : r->tensors) {
       if (t.blob) {
         if (tx.put_blob(*t.blob)) {

@@ -228,10 +228,10 @@ void decode_chunk(const std::string& codec, std::uint32_t elem_size, std::span<c
     throw IntegrityError("blob", "stored chunk is not a valid zstd frame");
   }
   const std::size_t base = out.size();
-  std::vector<std::byte> tmp;
+  thread_local std::vector<std::byte> tmp;  // reused: decoding runs in loops over many tensors
   std::byte* dst = nullptr;
   if (shuffled) {
-    tmp.resize(size);
+    if (tmp.size() < size) tmp.resize(size);
     dst = tmp.data();
   } else {
     out.resize(base + size);

@@ -248,6 +248,12 @@ std::vector<std::pair<std::string, std::string>> Store::ingest_errors(std::int64
 }
 
 std::vector<std::byte> Store::read_blob(const BlobKey& key, const std::string& what) const {
+  std::vector<std::byte> out;
+  read_blob_into(key, what, out);
+  return out;
+}
+
+void Store::read_blob_into(const BlobKey& key, const std::string& what, std::vector<std::byte>& out) const {
   SQLite::Statement meta(*db_, "SELECT codec, elem_size, raw_size, chunk_count FROM blobs WHERE key = ?");
   meta.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
   if (!meta.executeStep()) throw IntegrityError(what, "blob " + key.hex() + " is missing from the store");
@@ -255,7 +261,7 @@ std::vector<std::byte> Store::read_blob(const BlobKey& key, const std::string& w
   const auto elem_size = static_cast<std::uint32_t>(meta.getColumn(1).getInt64());
   const auto raw_size = meta.getColumn(2).getInt64();
   const auto chunk_count = meta.getColumn(3).getInt64();
-  std::vector<std::byte> out;
+  out.clear();
   out.reserve(static_cast<std::size_t>(raw_size));
   SQLite::Statement chunks(*db_, "SELECT seq, data FROM blob_chunks WHERE key = ? ORDER BY seq");
   chunks.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
@@ -279,7 +285,6 @@ std::vector<std::byte> Store::read_blob(const BlobKey& key, const std::string& w
   if (!(content_key(out) == key)) {
     throw IntegrityError(what, "blob " + key.hex() + " failed its content hash check (corrupted store)");
   }
-  return out;
 }
 
 StoreInfo Store::info() const {
@@ -379,6 +384,155 @@ void Store::execute(const std::string& sql, const std::vector<SqlValue>& params,
 }
 
 // ----------------------------------------------------------------------------------------------
+// Comparisons
+
+std::int64_t Store::create_comparison(std::int64_t golden_run, std::int64_t my_run, const std::string& options_json,
+                                      const std::vector<std::pair<std::string, std::string>>& matchers,
+                                      const std::vector<SqlValue>& extra) {
+  try {
+    SQLite::Transaction tx(*db_);
+    std::string names = "[";
+    for (std::size_t i = 0; i < matchers.size(); ++i) names += (i ? ",\"" : "\"") + matchers[i].first + "\"";
+    names += "]";
+    SQLite::Statement ins(*db_, "INSERT INTO comparisons (golden_run_id, my_run_id, matchers, options) VALUES (?,?,?,?)");
+    ins.bind(1, golden_run);
+    ins.bind(2, my_run);
+    ins.bind(3, names);
+    ins.bind(4, options_json);
+    ins.exec();
+    const std::int64_t id = db_->getLastInsertRowid();
+    std::vector<SqlValue> params{id, golden_run, my_run};
+    params.insert(params.end(), extra.begin(), extra.end());
+    for (const auto& m : matchers) execute(m.second, params, [](const auto&) {}, [](const auto&) {});
+    // Number pairs in my-side execution order: token, then walk order of the my tensors.
+    SQLite::Statement seq(*db_, R"sql(
+      UPDATE pairs SET seq = x.rn FROM (
+        SELECT p.id AS id, ROW_NUMBER() OVER (ORDER BY m.token, m.id, g.id) - 1 AS rn
+        FROM pairs p JOIN tensors m ON m.id = p.my_tensor_id JOIN tensors g ON g.id = p.golden_tensor_id
+        WHERE p.comparison_id = ?1) AS x
+      WHERE pairs.id = x.id)sql");
+    seq.bind(1, id);
+    seq.exec();
+    tx.commit();
+    return id;
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(path_, std::string("comparison failed: ") + e.what());
+  }
+}
+
+std::vector<PairTask> Store::pair_tasks(std::int64_t comparison_id) const {
+  SQLite::Statement q(*db_, R"sql(
+    SELECT p.id, p.seq, g.id, g.blob_key, g.dtype, coalesce(g.numel, 0), gr.name || ':' || coalesce(gf.rel_path, ''),
+           m.id, m.blob_key, m.dtype, coalesce(m.numel, 0), mr.name || ':' || coalesce(mf.rel_path, '')
+    FROM pairs p
+    JOIN tensors g ON g.id = p.golden_tensor_id JOIN runs gr ON gr.id = g.run_id LEFT JOIN files gf ON gf.id = g.file_id
+    JOIN tensors m ON m.id = p.my_tensor_id JOIN runs mr ON mr.id = m.run_id LEFT JOIN files mf ON mf.id = m.file_id
+    WHERE p.comparison_id = ? ORDER BY p.seq)sql");
+  q.bind(1, comparison_id);
+  std::vector<PairTask> out;
+  const auto side = [&](int c, PairTask::Side& s) {
+    s.tensor_id = q.getColumn(c).getInt64();
+    const SQLite::Column key = q.getColumn(c + 1);
+    if (!key.isNull()) {
+      s.blob_key = BlobKey::from_bytes({static_cast<const std::uint8_t*>(key.getBlob()), static_cast<std::size_t>(key.getBytes())});
+    }
+    if (!q.getColumn(c + 2).isNull()) s.dtype = dtype_from_name(q.getColumn(c + 2).getString());
+    s.numel = q.getColumn(c + 3).getInt64();
+    s.describe = "tensor " + std::to_string(s.tensor_id) + " (" + q.getColumn(c + 4).getString() + ")";
+  };
+  while (q.executeStep()) {
+    PairTask t;
+    t.pair_id = q.getColumn(0).getInt64();
+    t.seq = q.getColumn(1).getInt64();
+    side(2, t.golden);
+    side(7, t.my);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+void Store::finish_comparison(std::int64_t comparison_id, const std::vector<PairResultRow>& rows) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement ins(*db_, R"sql(
+      INSERT OR REPLACE INTO results (pair_id, cosine_similarity, max_relative_error, mean_relative_error,
+        max_absolute_error, mean_absolute_error, kl_divergence, relative_euclidean_distance, euc_dist,
+        msprobe_cosine, one_thousandth_err_ratio, five_thousandths_err_ratio, accuracy_reached, cmp_fail_reason)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?))sql");
+    std::int64_t failed = 0;
+    for (const auto& r : rows) {
+      ins.reset();
+      int i = 1;
+      ins.bind(i++, r.pair_id);
+      for (const auto* v : {&r.cosine_similarity, &r.max_relative_error, &r.mean_relative_error, &r.max_absolute_error,
+                            &r.mean_absolute_error, &r.kl_divergence, &r.relative_euclidean_distance, &r.euc_dist,
+                            &r.msprobe_cosine, &r.one_thousandth_err_ratio, &r.five_thousandths_err_ratio}) {
+        bind_opt(ins, i++, *v);
+      }
+      bind_opt(ins, i++, r.accuracy_reached);
+      ins.bind(i++, r.cmp_fail_reason);
+      ins.exec();
+      failed += r.cmp_fail_reason.empty() ? 0 : 1;
+    }
+    SQLite::Statement fin(*db_,
+                          "UPDATE comparisons SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), pair_count = ?, "
+                          "failed_count = ? WHERE id = ?");
+    fin.bind(1, static_cast<std::int64_t>(rows.size()));
+    fin.bind(2, failed);
+    fin.bind(3, comparison_id);
+    fin.exec();
+    tx.commit();
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(path_, std::string("writing results failed: ") + e.what());
+  }
+}
+
+namespace {
+SqlValue from_sqlite(sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_value_int64(v));
+    case SQLITE_FLOAT: return sqlite3_value_double(v);
+    case SQLITE_TEXT:
+      return std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)), static_cast<std::size_t>(sqlite3_value_bytes(v)));
+    case SQLITE_BLOB: {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
+      return std::vector<std::uint8_t>(p, p + sqlite3_value_bytes(v));
+    }
+    default: return std::monostate{};
+  }
+}
+
+void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  auto* fn = static_cast<Store::SqlFunction*>(sqlite3_user_data(ctx));
+  std::vector<SqlValue> args;
+  for (int i = 0; i < argc; ++i) args.push_back(from_sqlite(argv[i]));
+  try {
+    const SqlValue r = (*fn)(args);
+    if (std::holds_alternative<std::int64_t>(r)) {
+      sqlite3_result_int64(ctx, std::get<std::int64_t>(r));
+    } else if (std::holds_alternative<double>(r)) {
+      sqlite3_result_double(ctx, std::get<double>(r));
+    } else if (std::holds_alternative<std::string>(r)) {
+      const auto& s = std::get<std::string>(r);
+      sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    } else {
+      sqlite3_result_null(ctx);
+    }
+  } catch (const std::exception& e) {
+    sqlite3_result_error(ctx, e.what(), -1);
+  }
+}
+}  // namespace
+
+void Store::add_function(const std::string& name, int nargs, SqlFunction fn) {
+  functions_.push_back(std::make_unique<SqlFunction>(std::move(fn)));
+  if (sqlite3_create_function_v2(db_->getHandle(), name.c_str(), nargs, SQLITE_UTF8, functions_.back().get(),
+                                 &call_function, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    throw StoreError(path_, "cannot register SQL function " + name);
+  }
+}
+
+// ----------------------------------------------------------------------------------------------
 // IngestTransaction
 
 struct IngestTransaction::Statements {
@@ -397,13 +551,15 @@ struct IngestTransaction::Statements {
            "INSERT INTO ops (run_id, rank_key, device_id, pid, token, op_path, op_names, op_type, rel_dir, param) "
            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id, rank_key, token, op_path) "
            "DO UPDATE SET param = coalesce(excluded.param, ops.param)"),
-        error(db, "INSERT INTO ingest_errors (run_id, rel_path, reason) VALUES (?,?,?)") {}
+        error(db, "INSERT INTO ingest_errors (run_id, rel_path, reason) VALUES (?,?,?)"),
+        label(db, "INSERT INTO labels (run_id, file_id, data_id, token_id, side, golden_path, my_path) VALUES (?,?,?,?,?,?,?)") {}
   SQLite::Statement file;
   SQLite::Statement blob;
   SQLite::Statement chunk;
   SQLite::Statement tensor;
   SQLite::Statement op;
   SQLite::Statement error;
+  SQLite::Statement label;
 };
 
 IngestTransaction::IngestTransaction(Store& store, const RunSpec& spec, bool replace) : store_(store) {
@@ -566,6 +722,19 @@ void IngestTransaction::add_error(const std::string& rel_path, const std::string
   s.bind(1, run_id_);
   s.bind(2, rel_path);
   s.bind(3, reason);
+  s.exec();
+}
+
+void IngestTransaction::add_label(std::int64_t file_id, const LabelRow& l) {
+  auto& s = st_->label;
+  s.reset();
+  s.bind(1, run_id_);
+  s.bind(2, file_id);
+  s.bind(3, l.data_id);
+  bind_opt(s, 4, l.token_id);
+  bind_opt(s, 5, l.side);
+  bind_opt(s, 6, l.golden_path);
+  bind_opt(s, 7, l.my_path);
   s.exec();
 }
 

@@ -20,7 +20,7 @@ class Statement;
 
 namespace aitdb {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 inline constexpr const char* kDefaultDbPath = "aitdb.db";
 inline constexpr const char* kToolVersion = "0.1.0";
 
@@ -101,6 +101,37 @@ struct TensorFilter {
   std::int64_t limit = -1;
 };
 
+// One tensor pair of a comparison, with what a worker needs to load both sides.
+struct PairTask {
+  std::int64_t pair_id = 0;
+  std::int64_t seq = 0;
+  struct Side {
+    std::int64_t tensor_id = 0;
+    std::optional<BlobKey> blob_key;
+    std::optional<DType> dtype;
+    std::int64_t numel = 0;
+    std::string describe;  // "tensor 12 (run:path)" for messages
+  } golden, my;
+};
+
+// Metric values of one pair; nullopt cells are stored as NULL (written empty in reports).
+struct PairResultRow {
+  std::int64_t pair_id = 0;
+  std::optional<double> cosine_similarity, max_relative_error, mean_relative_error, max_absolute_error,
+      mean_absolute_error, kl_divergence, relative_euclidean_distance;
+  std::optional<double> euc_dist, msprobe_cosine, one_thousandth_err_ratio, five_thousandths_err_ratio;
+  std::optional<std::string> accuracy_reached;
+  std::string cmp_fail_reason;
+};
+
+struct LabelRow {
+  std::string data_id;
+  std::optional<std::string> token_id;
+  std::optional<std::string> side;
+  std::optional<std::string> golden_path;
+  std::optional<std::string> my_path;
+};
+
 // A cell of an ad-hoc query result.
 using SqlValue = std::variant<std::monostate, std::int64_t, double, std::string, std::vector<std::uint8_t>>;
 
@@ -140,6 +171,8 @@ class Store {
 
   // Decodes a blob and re-hashes it; a mismatch throws IntegrityError naming `what`.
   std::vector<std::byte> read_blob(const BlobKey& key, const std::string& what) const;
+  // Same, into `out` (its capacity is reused: no fresh pages per tensor in loops).
+  void read_blob_into(const BlobKey& key, const std::string& what, std::vector<std::byte>& out) const;
 
   StoreInfo info() const;
 
@@ -150,11 +183,27 @@ class Store {
                const std::function<void(const std::vector<std::string>&)>& on_header,
                const std::function<void(const std::vector<SqlValue>&)>& on_row);
 
+  // --- comparisons ---
+  // Creates the comparison and runs each matcher's INSERT ... SELECT into `pairs` (parameters:
+  // ?1 comparison id, ?2 golden run id, ?3 my run id, then `extra`), all in one transaction;
+  // then numbers the pairs in my-side execution order. Returns the comparison id.
+  std::int64_t create_comparison(std::int64_t golden_run, std::int64_t my_run, const std::string& options_json,
+                                 const std::vector<std::pair<std::string, std::string>>& matchers,
+                                 const std::vector<SqlValue>& extra);
+  std::vector<PairTask> pair_tasks(std::int64_t comparison_id) const;
+  // Writes all results and closes the comparison, in one transaction.
+  void finish_comparison(std::int64_t comparison_id, const std::vector<PairResultRow>& rows);
+
+  // Registers a scalar SQL function on this connection (NULL in -> NULL out is the caller's job).
+  using SqlFunction = std::function<SqlValue(const std::vector<SqlValue>&)>;
+  void add_function(const std::string& name, int nargs, SqlFunction fn);
+
   SQLite::Database& db();  // for IngestTransaction only
 
  private:
   std::string path_;
   std::unique_ptr<SQLite::Database> db_;
+  std::vector<std::unique_ptr<SqlFunction>> functions_;  // owned here, called by SQLite
 };
 
 struct RunSpec {
@@ -182,6 +231,7 @@ class IngestTransaction {
   std::int64_t add_tensor(const TensorRow& t);
   void add_op(const OpRow& op);
   void add_error(const std::string& rel_path, const std::string& reason);
+  void add_label(std::int64_t file_id, const LabelRow& label);
   // ATB alias files (formats.md §1.8): take blob, dtype, shape and stats from the named tensor of
   // the same rank and token. Returns (file, alias) of those left unresolved.
   std::vector<std::pair<std::string, std::string>> resolve_aliases();

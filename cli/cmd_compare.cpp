@@ -1,0 +1,137 @@
+// `aitdb compare` and `aitdb export`.
+#include <cstdio>
+#include <iostream>
+
+#include "aitdb/compare/compare_runs.h"
+#include "aitdb/ingest/ingest.h"
+#include "aitdb/query/report_export.h"
+#include "aitdb/schema/errors.h"
+#include "commands.h"
+
+namespace aitdb::cli {
+namespace {
+
+struct CompareArgs {
+  std::vector<std::string> runs;
+  std::string golden_path;
+  std::string my_path;
+  std::string out_dir;
+  std::string match = "auto";
+  std::string metrics = "msit";
+  std::string tokens;
+  unsigned jobs = 0;
+  double threshold = 0.99;
+  bool inputs = false;
+  bool legacy_name = false;
+};
+
+std::string cos_text(const std::optional<double>& c) {
+  if (!c) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6f", *c);
+  return buf;
+}
+
+// Ingests PATH unless a run from the same source exists; returns the run name.
+std::string ensure_ingested(Store& store, const std::string& path, Context& ctx) {
+  ingest::IngestOptions o;
+  o.on_error = [](const std::string& p, const std::string& reason) { std::cerr << p << ": " << reason << "\n"; };
+  auto r = ingest::ingest_path(store, path, o);
+  if (r.unchanged && !r.same_source) {
+    // The name is taken by another dump: keep both, under a derived name.
+    o.run_name = r.run_name + "@" + std::to_string(std::hash<std::string>{}(r.source_root) % 100000);
+    r = ingest::ingest_path(store, path, o);
+  }
+  if (!r.unchanged) {
+    std::printf("ingested %s as run '%s': %llu tensors%s\n", path.c_str(), r.run_name.c_str(),
+                static_cast<unsigned long long>(r.tensors), r.errors ? " (some files skipped)" : "");
+    if (r.errors > 0) ctx.exit_code = kExitPartial;
+  }
+  return r.run_name;
+}
+
+void run_compare(const CompareArgs& a, Context& ctx) {
+  const bool by_path = !a.golden_path.empty() || !a.my_path.empty();
+  if (by_path && (a.golden_path.empty() || a.my_path.empty())) throw UsageError("-gp and -mp go together");
+  if (by_path == (a.runs.size() == 2)) throw UsageError("give either GOLDEN_RUN MY_RUN or -gp PATH -mp PATH");
+  if (!by_path && a.runs.size() != 2) throw UsageError("compare needs GOLDEN_RUN and MY_RUN");
+  Store store(ctx.db_path);
+  const std::string golden = by_path ? ensure_ingested(store, a.golden_path, ctx) : a.runs[0];
+  const std::string my = by_path ? ensure_ingested(store, a.my_path, ctx) : a.runs[1];
+  compare::CompareOptions o;
+  o.match = a.match;
+  o.metrics.msit = a.metrics != "msprobe";
+  o.metrics.msprobe = a.metrics != "msit";
+  if (!a.tokens.empty()) o.tokens = a.tokens;
+  o.include_inputs = a.inputs;
+  o.jobs = a.jobs;
+  o.cosine_threshold = a.threshold;
+  const auto s = compare::compare_runs(store, golden, my, o);
+  const double mb = static_cast<double>(s.bytes) / 1e6;
+  std::printf("comparison %lld: '%s' (golden) vs '%s' (my), matcher %s: %llu pairs, %llu failed; %.1f MB compared in "
+              "%.2f s (%.1f MB/s)\n",
+              static_cast<long long>(s.comparison_id), golden.c_str(), my.c_str(), s.matchers.front().c_str(),
+              static_cast<unsigned long long>(s.pairs), static_cast<unsigned long long>(s.failed), mb, s.seconds,
+              s.seconds > 0 ? mb / s.seconds : 0.0);
+  if (s.first_divergence) {
+    const auto& f = *s.first_divergence;
+    std::printf("first divergence (cosine < %g or failed), pair %lld at position %lld:\n  my     %s\n  golden %s\n  "
+                "cosine %s%s%s\n",
+                a.threshold, static_cast<long long>(f.pair_id), static_cast<long long>(f.seq), f.my.c_str(),
+                f.golden.c_str(), cos_text(f.cosine).c_str(), f.fail_reason.empty() ? "" : "  reason: ",
+                f.fail_reason.c_str());
+  } else if (s.pairs > 0) {
+    std::printf("no divergence: every pair has cosine >= %g\n", a.threshold);
+  }
+  if (!s.worst.empty()) {
+    std::printf("worst pairs:\n  %-10s %-8s %s\n", "cosine", "pair", "my tensor");
+    for (const auto& w : s.worst) {
+      std::printf("  %-10s %-8lld %s%s%s\n", cos_text(w.cosine).c_str(), static_cast<long long>(w.pair_id), w.my.c_str(),
+                  w.fail_reason.empty() ? "" : "  [", w.fail_reason.empty() ? "" : (w.fail_reason + "]").c_str());
+    }
+  }
+  if (by_path || !a.out_dir.empty()) {
+    const auto e = query::export_report(store, s.comparison_id, a.out_dir.empty() ? "." : a.out_dir, a.legacy_name);
+    std::printf("wrote %s (%zu rows, %zu dropped by msit's filters)\n", e.file.c_str(), e.rows, e.dropped);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void register_compare(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<CompareArgs>();
+  auto* cmd = app.add_subcommand("compare", "Pair two runs, compute msit's metrics, find the first divergence");
+  cmd->add_option("runs", a->runs, "GOLDEN_RUN MY_RUN (already ingested)")->expected(0, 2);
+  cmd->add_option("--golden-path", a->golden_path, "-gp: golden dump or file; ingested first");
+  cmd->add_option("--my-path", a->my_path, "-mp: my dump or file; ingested first");
+  cmd->add_option("-o,--output", a->out_dir, "Directory for msit_cmp_report_*.csv (default . with -gp/-mp)");
+  cmd->add_option("--match", a->match, "auto, path, files or data_id")
+      ->check(CLI::IsMember({"auto", "path", "files", "data_id"}));
+  cmd->add_option("--metrics", a->metrics, "msit (default), msprobe or all")->check(CLI::IsMember({"msit", "msprobe", "all"}));
+  cmd->add_option("--tokens", a->tokens, "Only these my-side tokens, e.g. 0,1");
+  cmd->add_flag("--inputs", a->inputs, "Also compare input tensors (path matcher)");
+  cmd->add_option("--jobs,-j", a->jobs, "Worker threads (default: one per core)");
+  cmd->add_option("--threshold", a->threshold, "Cosine below which a pair diverges (default 0.99)");
+  cmd->add_flag("--legacy-name", a->legacy_name, "Name the report ait_cmp_report_*.csv");
+  add_db_option(*cmd, ctx);
+  cmd->callback([a, &ctx] { run_compare(*a, ctx); });
+}
+
+void register_export(CLI::App& app, Context& ctx) {
+  auto id = std::make_shared<std::int64_t>(0);
+  auto dir = std::make_shared<std::string>(".");
+  auto legacy = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("export", "Write a comparison as msit_cmp_report_{UTC time}.csv");
+  cmd->add_option("comparison", *id, "Comparison id (see the comparisons table)")->required();
+  cmd->add_option("-o,--output", *dir, "Output directory (default .)");
+  cmd->add_flag("--legacy-name", *legacy, "Name it ait_cmp_report_{local time}.csv");
+  add_db_option(*cmd, ctx);
+  cmd->callback([id, dir, legacy, &ctx] {
+    Store store(ctx.db_path);
+    const auto e = query::export_report(store, *id, *dir, *legacy);
+    std::printf("wrote %s (%zu rows, %zu dropped by msit's filters)\n", e.file.c_str(), e.rows, e.dropped);
+  });
+}
+
+}  // namespace aitdb::cli

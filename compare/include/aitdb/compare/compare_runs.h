@@ -1,0 +1,52 @@
+#pragma once
+// `aitdb compare`: pair two runs with the matchers, compute metrics for every pair on worker
+// threads (each holding one pair at a time), store pairs and results, summarise.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aitdb/compare/metrics.h"
+#include "aitdb/schema/store.h"
+
+namespace aitdb::compare {
+
+struct CompareOptions {
+  std::string match = "auto";          // auto | path | files | data_id
+  MetricSelection metrics;              // msit (default), msprobe, or both
+  std::optional<std::string> tokens;   // "0,1,5": only these my-side tokens (path matcher)
+  bool include_inputs = false;          // path matcher: compare in-tensors too
+  unsigned jobs = 0;                    // 0 = one per core
+  double cosine_threshold = 0.99;       // first divergence: first pair below this or failed
+};
+
+struct PairSummary {
+  std::int64_t pair_id = 0;
+  std::int64_t seq = 0;
+  std::string golden;
+  std::string my;
+  std::optional<double> cosine;
+  std::string fail_reason;
+};
+
+struct CompareSummary {
+  std::int64_t comparison_id = 0;
+  std::vector<std::string> matchers;
+  std::uint64_t pairs = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t bytes = 0;  // tensor bytes of both sides that were compared
+  double seconds = 0;
+  std::optional<PairSummary> first_divergence;
+  std::vector<PairSummary> worst;  // up to 10, lowest cosine first (failed pairs first)
+};
+
+CompareSummary compare_runs(Store& store, const std::string& golden_run, const std::string& my_run,
+                            const CompareOptions& options);
+
+// Loads a tensor's stored bytes as float32, as msit's `.float()` does (complex refused). The
+// buffers are the caller's, so a loop over pairs reuses their memory.
+void load_as_float(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes, std::vector<float>& out);
+std::vector<float> load_as_float(const Store& store, const PairTask::Side& side);
+
+}  // namespace aitdb::compare

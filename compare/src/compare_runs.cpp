@@ -1,0 +1,162 @@
+#include "aitdb/compare/compare_runs.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "aitdb/schema/errors.h"
+#include "matchers/matchers.h"
+
+namespace aitdb::compare {
+namespace {
+
+std::vector<const Matcher*> choose_matchers(Store& store, const std::string& match, const RunInfo& g, const RunInfo& m) {
+  const std::vector<const Matcher*> all{&data_id_matcher(), &file_pair_matcher(), &same_graph_matcher()};
+  if (match != "auto") {
+    for (const auto* x : all) {
+      if (x->name == match) return {x};
+    }
+    throw UsageError("unknown --match '" + match + "' (expected auto, path, files or data_id)");
+  }
+  for (const auto* x : all) {
+    if (x->applies(store, g, m)) return {x};  // first applicable, most specific first
+  }
+  throw Error(ErrorKind::Usage, g.name + " vs " + m.name,
+              "no matcher applies (flavours " + g.flavour + " and " + m.flavour + "); choose one with --match");
+}
+
+PairResultRow to_row(std::int64_t pair_id, const PairResult& r) {
+  PairResultRow row;
+  row.pair_id = pair_id;
+  row.cmp_fail_reason = r.fail_reason;
+  if (r.msit) {
+    row.cosine_similarity = r.msit->cosine_similarity;
+    row.max_relative_error = r.msit->max_relative_error;
+    row.mean_relative_error = r.msit->mean_relative_error;
+    row.max_absolute_error = r.msit->max_absolute_error;
+    row.mean_absolute_error = r.msit->mean_absolute_error;
+    row.kl_divergence = r.msit->kl_divergence;
+    row.relative_euclidean_distance = r.msit->relative_euclidean_distance;
+  }
+  if (r.msprobe) {
+    row.euc_dist = r.msprobe->euc_dist;
+    row.msprobe_cosine = r.msprobe->cosine;
+    row.one_thousandth_err_ratio = r.msprobe->one_thousandth_err_ratio;
+    row.five_thousandths_err_ratio = r.msprobe->five_thousandths_err_ratio;
+    row.accuracy_reached = r.msprobe->accuracy_reached;
+  }
+  return row;
+}
+
+}  // namespace
+
+void load_as_float(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes, std::vector<float>& out) {
+  if (!side.blob_key || !side.dtype) {
+    throw NotFoundError(side.describe, "holds no tensor bytes (stats-only or placeholder)");
+  }
+  if (dtype_info(*side.dtype).is_complex) throw FormatError(side.describe, "complex tensors are not compared");
+  store.read_blob_into(*side.blob_key, side.describe, bytes);
+  const std::size_t n = bytes.size() / dtype_size(*side.dtype);
+  out.resize(n);
+  to_float(*side.dtype, bytes.data(), n, out.data());
+}
+
+std::vector<float> load_as_float(const Store& store, const PairTask::Side& side) {
+  std::vector<std::byte> bytes;
+  std::vector<float> out;
+  load_as_float(store, side, bytes, out);
+  return out;
+}
+
+CompareSummary compare_runs(Store& store, const std::string& golden_run, const std::string& my_run,
+                            const CompareOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto g = store.find_run(golden_run);
+  if (!g) throw NotFoundError(golden_run, "no such run");
+  const auto m = store.find_run(my_run);
+  if (!m) throw NotFoundError(my_run, "no such run");
+  const auto matchers = choose_matchers(store, opt.match, *g, *m);
+
+  CompareSummary sum;
+  std::vector<std::pair<std::string, std::string>> sqls;
+  for (const auto* x : matchers) {
+    sqls.emplace_back(x->name, x->sql);
+    sum.matchers.push_back(x->name);
+  }
+  nlohmann::json options = {{"match", opt.match},
+                            {"metrics", opt.metrics.msprobe ? (opt.metrics.msit ? "all" : "msprobe") : "msit"},
+                            {"include_inputs", opt.include_inputs},
+                            {"cosine_threshold", opt.cosine_threshold}};
+  if (opt.tokens) options["tokens"] = *opt.tokens;
+  const std::vector<SqlValue> extra{std::int64_t{opt.include_inputs ? 1 : 0},
+                                    opt.tokens ? SqlValue{*opt.tokens} : SqlValue{}};
+  sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
+  const std::vector<PairTask> tasks = store.pair_tasks(sum.comparison_id);
+
+  std::vector<PairResultRow> rows(tasks.size());
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::uint64_t> total_bytes{0};
+  std::mutex err_mu;
+  std::exception_ptr fatal;
+  const unsigned jobs = std::max(1U, std::min<unsigned>(opt.jobs != 0 ? opt.jobs : std::thread::hardware_concurrency(),
+                                                        static_cast<unsigned>(std::max<std::size_t>(tasks.size(), 1))));
+  {
+    std::vector<std::jthread> workers;
+    for (unsigned w = 0; w < jobs; ++w) {
+      workers.emplace_back([&] {
+        try {
+          // Each worker reads through its own connection; the pair is all it holds in memory.
+          const Store reader(store.path(), Store::Mode::ReadOnly);
+          std::vector<std::byte> bytes;
+          std::vector<float> gv, mv;
+          for (std::size_t i = next++; i < tasks.size(); i = next++) {
+            const PairTask& t = tasks[i];
+            PairResult r;
+            try {
+              load_as_float(reader, t.golden, bytes, gv);
+              load_as_float(reader, t.my, bytes, mv);
+              total_bytes += static_cast<std::uint64_t>(gv.size() * dtype_size(*t.golden.dtype) + mv.size() * dtype_size(*t.my.dtype));
+              r = compare_values(gv, mv, opt.metrics);
+            } catch (const Error& e) {
+              r.fail_reason = e.what();  // e.g. a blob that fails its hash check: this pair fails, the rest go on
+            }
+            rows[i] = to_row(t.pair_id, r);
+          }
+        } catch (...) {
+          std::lock_guard lk(err_mu);
+          fatal = std::current_exception();
+          next = tasks.size();
+        }
+      });
+    }
+  }
+  if (fatal) std::rethrow_exception(fatal);
+  store.finish_comparison(sum.comparison_id, rows);
+
+  sum.pairs = rows.size();
+  sum.bytes = total_bytes;
+  std::vector<PairSummary> all;
+  all.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    PairSummary p{tasks[i].pair_id, tasks[i].seq, tasks[i].golden.describe, tasks[i].my.describe,
+                  rows[i].cosine_similarity, rows[i].cmp_fail_reason};
+    if (!p.fail_reason.empty()) ++sum.failed;
+    const bool diverged = !p.fail_reason.empty() || (p.cosine && *p.cosine < opt.cosine_threshold);
+    if (diverged && (!sum.first_divergence || p.seq < sum.first_divergence->seq)) sum.first_divergence = p;
+    all.push_back(std::move(p));
+  }
+  std::stable_sort(all.begin(), all.end(), [](const PairSummary& a, const PairSummary& b) {
+    const double ca = a.fail_reason.empty() ? a.cosine.value_or(2.0) : -2.0;
+    const double cb = b.fail_reason.empty() ? b.cosine.value_or(2.0) : -2.0;
+    return ca < cb;
+  });
+  all.resize(std::min<std::size_t>(all.size(), 10));
+  sum.worst = std::move(all);
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace aitdb::compare

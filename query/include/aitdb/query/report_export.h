@@ -1,0 +1,27 @@
+#pragma once
+// msit's compare report CSV (compare.md §3.1) from the `report` view.
+#include <filesystem>
+#include <string>
+
+#include "aitdb/schema/store.h"
+
+namespace aitdb::query {
+
+struct ExportResult {
+  std::filesystem::path file;
+  std::size_t rows = 0;
+  std::size_t dropped = 0;  // rows removed by msit's filters
+};
+
+// Writes {dir}/msit_cmp_report_{UTC YYYYMMDDHHMMSS}.csv (legacy: ait_cmp_report_{local time}.csv):
+// msit's 24 columns, my-side execution order, Python-repr numbers, NaN as empty cells, inf as
+// "inf"; rows whose only failure is "data shape doesn't match." and rows pairing int8 with
+// non-int8 are dropped (the second filter applied to every row, as compare.md recommends). An
+// existing file is never overwritten: a second report in the same second gets a _1, _2 suffix.
+// Text cells starting with = + - @ % tab or CR are prefixed with ' against CSV injection.
+ExportResult export_report(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir, bool legacy_name);
+
+// Python csv-module formatting of one cell (QUOTE_MINIMAL) after injection neutralising.
+std::string report_cell(const std::string& text);
+
+}  // namespace aitdb::query

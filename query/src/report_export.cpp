@@ -1,0 +1,149 @@
+#include "aitdb/query/report_export.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+
+#include "aitdb/query/output.h"
+#include "aitdb/schema/errors.h"
+
+namespace aitdb::query {
+namespace {
+
+constexpr const char* kHeader =
+    "token_id,data_id,golden_data_path,golden_op_type,golden_dtype,golden_shape,golden_max_value,golden_min_value,"
+    "golden_mean_value,my_data_path,my_op_type,my_dtype,my_shape,my_max_value,my_min_value,my_mean_value,"
+    "cosine_similarity,max_relative_error,mean_relative_error,max_absolute_error,mean_absolute_error,kl_divergence,"
+    "relative_euclidean_distance,cmp_fail_reason";
+
+// Report columns 7-9 and 14-16 hold `tensor.float().max()` etc.: float32 values widened to
+// Python floats. Stored statistics are doubles; rounding through float reproduces msit's text.
+std::string stat_cell(const SqlValue& v) {
+  if (std::holds_alternative<double>(v)) return format_double(static_cast<double>(static_cast<float>(std::get<double>(v))));
+  if (std::holds_alternative<std::int64_t>(v)) return format_double(static_cast<double>(std::get<std::int64_t>(v)));
+  return "";
+}
+
+std::string metric_cell(const SqlValue& v) {
+  if (std::holds_alternative<double>(v)) {
+    const double d = std::get<double>(v);
+    return std::isnan(d) ? "" : format_double(d);
+  }
+  if (std::holds_alternative<std::int64_t>(v)) return format_double(static_cast<double>(std::get<std::int64_t>(v)));
+  return "";  // NULL: pre-check failed or metric NaN
+}
+
+std::string text_cell(const SqlValue& v) {
+  if (std::holds_alternative<std::string>(v)) return std::get<std::string>(v);
+  if (std::holds_alternative<std::monostate>(v)) return "";
+  return cell_text(v);
+}
+
+bool looks_numeric(const std::string& s) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size();
+}
+
+std::string timestamp(bool utc) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  if (utc) {
+    gmtime_r(&now, &tm);
+  } else {
+    localtime_r(&now, &tm);
+  }
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string report_cell(const std::string& text) {
+  std::string s = text;
+  if (!s.empty() && std::strchr("=+-@%\t\r", s[0]) != nullptr && !looks_numeric(s)) s = "'" + s;
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (const char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+ExportResult export_report(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir, bool legacy_name) {
+  bool exists = false;
+  store.execute("SELECT 1 FROM comparisons WHERE id = ?1 AND finished_at IS NOT NULL", {SqlValue{comparison_id}},
+                [](const auto&) {}, [&](const auto&) { exists = true; });
+  if (!exists) throw NotFoundError("comparison " + std::to_string(comparison_id), "no finished comparison with this id");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) throw Error(ErrorKind::Usage, dir.string(), "is not a directory");
+
+  const std::string base = std::string(legacy_name ? "ait_cmp_report_" : "msit_cmp_report_") + timestamp(!legacy_name);
+  ExportResult res;
+  int fd = -1;
+  for (int n = 0; fd < 0; ++n) {
+    res.file = dir / (base + (n == 0 ? "" : "_" + std::to_string(n)) + ".csv");
+    fd = ::open(res.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0 && (errno != EEXIST || n > 1000)) {
+      throw Error(ErrorKind::Store, res.file.string(), std::string("cannot create: ") + std::strerror(errno));
+    }
+  }
+  std::string out = std::string(kHeader) + "\n";
+  store.execute(
+      "SELECT token_id, data_id, golden_data_path, golden_op_type, golden_dtype, golden_shape, golden_max_value, "
+      "golden_min_value, golden_mean_value, my_data_path, my_op_type, my_dtype, my_shape, my_max_value, my_min_value, "
+      "my_mean_value, cosine_similarity, max_relative_error, mean_relative_error, max_absolute_error, "
+      "mean_absolute_error, kl_divergence, relative_euclidean_distance, cmp_fail_reason "
+      "FROM report WHERE comparison_id = ?1 ORDER BY seq",
+      {SqlValue{comparison_id}}, [](const auto&) {},
+      [&](const std::vector<SqlValue>& r) {
+        const std::string reason = text_cell(r[23]);
+        const std::string gd = text_cell(r[4]);
+        const std::string md = text_cell(r[11]);
+        if (reason == "data shape doesn't match." || ((gd == "torch.int8") != (md == "torch.int8"))) {
+          ++res.dropped;
+          return;
+        }
+        std::string line;
+        for (int c = 0; c < 24; ++c) {
+          std::string cell;
+          if (c == 6 || c == 7 || c == 8 || c == 13 || c == 14 || c == 15) {
+            cell = stat_cell(r[static_cast<std::size_t>(c)]);
+          } else if (c >= 16 && c <= 22) {
+            cell = metric_cell(r[static_cast<std::size_t>(c)]);
+          } else {
+            cell = report_cell(text_cell(r[static_cast<std::size_t>(c)]));
+          }
+          line += (c ? "," : "") + cell;
+        }
+        out += line + "\n";
+        ++res.rows;
+      });
+  const char* p = out.data();
+  std::size_t left = out.size();
+  while (left > 0) {
+    const ssize_t w = ::write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      const std::string err = std::strerror(errno);
+      ::close(fd);
+      ::unlink(res.file.c_str());
+      throw Error(ErrorKind::Store, res.file.string(), "write failed: " + err);
+    }
+    p += w;
+    left -= static_cast<std::size_t>(w);
+  }
+  ::close(fd);
+  return res;
+}
+
+}  // namespace aitdb::query
