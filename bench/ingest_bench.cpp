@@ -14,40 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "dump_generator.h"
 
 namespace fs = std::filesystem;
+using aitdb::bench::Run;
+using aitdb::bench::run;
 
 namespace {
-
-struct Run {
-  double seconds = 0;
-  long max_rss_kb = 0;
-  int status = -1;
-};
-
-Run run(const std::vector<std::string>& args) {
-  std::fflush(stdout);  // the child would otherwise flush our buffered lines a second time
-  const auto t0 = std::chrono::steady_clock::now();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    std::vector<std::string> a = args;
-    for (auto& s : a) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    if (!std::freopen("/dev/null", "w", stdout)) ::_exit(127);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  struct rusage ru {};
-  ::wait4(pid, &status, 0, &ru);
-  Run r;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.max_rss_kb = ru.ru_maxrss;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 // Reads the dump once so both contenders start from a warm page cache.
 void warm(const fs::path& dir) {

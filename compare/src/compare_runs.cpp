@@ -53,12 +53,16 @@ PairResultRow to_row(std::int64_t pair_id, const PairResult& r) {
 
 }  // namespace
 
-void load_as_float(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes, std::vector<float>& out) {
+void load_bytes(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes) {
   if (!side.blob_key || !side.dtype) {
     throw NotFoundError(side.describe, "holds no tensor bytes (stats-only or placeholder)");
   }
   if (dtype_info(*side.dtype).is_complex) throw FormatError(side.describe, "complex tensors are not compared");
   store.read_blob_into(*side.blob_key, side.describe, bytes);
+}
+
+void load_as_float(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes, std::vector<float>& out) {
+  load_bytes(store, side, bytes);
   const std::size_t n = bytes.size() / dtype_size(*side.dtype);
   out.resize(n);
   to_float(*side.dtype, bytes.data(), n, out.data());
@@ -110,16 +114,15 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
         try {
           // Each worker reads through its own connection; the pair is all it holds in memory.
           const Store reader(store.path(), Store::Mode::ReadOnly);
-          std::vector<std::byte> bytes;
-          std::vector<float> gv, mv;
+          std::vector<std::byte> gb, mb;
           for (std::size_t i = next++; i < tasks.size(); i = next++) {
             const PairTask& t = tasks[i];
             PairResult r;
             try {
-              load_as_float(reader, t.golden, bytes, gv);
-              load_as_float(reader, t.my, bytes, mv);
-              total_bytes += static_cast<std::uint64_t>(gv.size() * dtype_size(*t.golden.dtype) + mv.size() * dtype_size(*t.my.dtype));
-              r = compare_values(gv, mv, opt.metrics);
+              load_bytes(reader, t.golden, gb);
+              load_bytes(reader, t.my, mb);
+              total_bytes += static_cast<std::uint64_t>(gb.size() + mb.size());
+              r = compare_tensors(*t.golden.dtype, gb, *t.my.dtype, mb, opt.metrics);
             } catch (const Error& e) {
               r.fail_reason = e.what();  // e.g. a blob that fails its hash check: this pair fails, the rest go on
             }

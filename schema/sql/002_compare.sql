@@ -55,6 +55,9 @@ CREATE TABLE results (
 );
 
 -- The 24 columns of msit's compare report (compare.md §3.1), one row per pair, report order.
+-- msit's max/min/mean come from torch on the whole tensor: NaN anywhere makes all three NaN
+-- (written empty) and inf makes the mean non-finite; stored statistics skip such values, so
+-- they are blanked here (an all-+inf mean that torch would print as inf is written empty).
 CREATE VIEW report AS
 SELECT
   p.comparison_id                                   AS comparison_id,
@@ -66,17 +69,19 @@ SELECT
   coalesce(g.op_type, '')                           AS golden_op_type,
   'torch.' || g.dtype                               AS golden_dtype,
   replace(g.shape, ',', ', ')                       AS golden_shape,
-  CASE WHEN g.numel > 0 THEN g.max END              AS golden_max_value,
-  CASE WHEN g.numel > 0 THEN g.min END              AS golden_min_value,
-  CASE WHEN g.numel > 0 THEN g.mean END             AS golden_mean_value,
+  CASE WHEN g.numel > 0 AND coalesce(g.nan_count, 0) = 0 THEN g.max END AS golden_max_value,
+  CASE WHEN g.numel > 0 AND coalesce(g.nan_count, 0) = 0 THEN g.min END AS golden_min_value,
+  CASE WHEN g.numel > 0 AND coalesce(g.nan_count, 0) + coalesce(g.inf_count, 0) = 0
+       THEN g.mean END AS golden_mean_value,
   CASE WHEN mr.source_root = mf.rel_path OR mr.flavour NOT IN ('atb_tree', 'torch_tree', 'files')
        THEN mr.source_root ELSE mr.source_root || '/' || mf.rel_path END AS my_data_path,
   coalesce(m.op_type, '')                           AS my_op_type,
   'torch.' || m.dtype                               AS my_dtype,
   replace(m.shape, ',', ', ')                       AS my_shape,
-  CASE WHEN m.numel > 0 THEN m.max END              AS my_max_value,
-  CASE WHEN m.numel > 0 THEN m.min END              AS my_min_value,
-  CASE WHEN m.numel > 0 THEN m.mean END             AS my_mean_value,
+  CASE WHEN m.numel > 0 AND coalesce(m.nan_count, 0) = 0 THEN m.max END AS my_max_value,
+  CASE WHEN m.numel > 0 AND coalesce(m.nan_count, 0) = 0 THEN m.min END AS my_min_value,
+  CASE WHEN m.numel > 0 AND coalesce(m.nan_count, 0) + coalesce(m.inf_count, 0) = 0
+       THEN m.mean END AS my_mean_value,
   r.cosine_similarity, r.max_relative_error, r.mean_relative_error, r.max_absolute_error,
   r.mean_absolute_error, r.kl_divergence, r.relative_euclidean_distance,
   coalesce(r.cmp_fail_reason, '')                   AS cmp_fail_reason,

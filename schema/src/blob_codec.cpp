@@ -95,6 +95,37 @@ void unshuffle2_sse2(const std::byte* in, std::size_t count, std::byte* out) {
     out[2 * i + 1] = in[count + i];
   }
 }
+
+// 4-byte elements (fp32, int32): interleave four planes 16 elements at a time, bytes to 16-bit
+// pairs, then pairs to 32-bit words.
+void unshuffle4_sse2(const std::byte* in, std::size_t count, std::byte* out) {
+  const std::byte* p0 = in;
+  const std::byte* p1 = in + count;
+  const std::byte* p2 = in + 2 * count;
+  const std::byte* p3 = in + 3 * count;
+  std::size_t i = 0;
+  for (; i + 16 <= count; i += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + i));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + i));
+    const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + i));
+    const __m128i ab_lo = _mm_unpacklo_epi8(a, b);
+    const __m128i ab_hi = _mm_unpackhi_epi8(a, b);
+    const __m128i cd_lo = _mm_unpacklo_epi8(c, d);
+    const __m128i cd_hi = _mm_unpackhi_epi8(c, d);
+    auto* o = reinterpret_cast<__m128i*>(out + 4 * i);
+    _mm_storeu_si128(o, _mm_unpacklo_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(ab_hi, cd_hi));
+    _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(ab_hi, cd_hi));
+  }
+  for (; i < count; ++i) {
+    out[4 * i] = p0[i];
+    out[4 * i + 1] = p1[i];
+    out[4 * i + 2] = p2[i];
+    out[4 * i + 3] = p3[i];
+  }
+}
 #endif
 
 void shuffle(const std::byte* in, std::size_t n, std::size_t es, std::byte* out) {
@@ -120,10 +151,11 @@ void unshuffle(const std::byte* in, std::size_t n, std::size_t es, std::byte* ou
   switch (es) {
 #if defined(__x86_64__)
     case 2: return unshuffle2_sse2(in, count, out);
+    case 4: return unshuffle4_sse2(in, count, out);
 #else
     case 2: return unshuffle_fixed<2>(in, count, out);
-#endif
     case 4: return unshuffle_fixed<4>(in, count, out);
+#endif
     case 8: return unshuffle_fixed<8>(in, count, out);
     case 16: return unshuffle_fixed<16>(in, count, out);
     default:

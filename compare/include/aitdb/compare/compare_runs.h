@@ -44,6 +44,8 @@ struct CompareSummary {
 CompareSummary compare_runs(Store& store, const std::string& golden_run, const std::string& my_run,
                             const CompareOptions& options);
 
+// Loads a tensor's stored (decoded, hash-checked) bytes; refuses placeholders and complex.
+void load_bytes(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes);
 // Loads a tensor's stored bytes as float32, as msit's `.float()` does (complex refused). The
 // buffers are the caller's, so a loop over pairs reuses their memory.
 void load_as_float(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes, std::vector<float>& out);

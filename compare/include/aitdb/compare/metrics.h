@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 
+#include "aitdb/schema/dtype.h"
+
 namespace aitdb::compare {
 
 inline constexpr float kEps32 = 1.1920928955078125e-07F;  // 2^-23, torch.finfo(float32).eps
@@ -44,6 +46,11 @@ struct MetricSelection {
 
 // golden and my are the flattened float32 values of the two tensors.
 PairResult compare_values(std::span<const float> golden, std::span<const float> my, const MetricSelection& sel = {});
+
+// The same on stored tensor bytes of any real dtype, converted to float32 block by block as msit's
+// `.float()` does, so no full float copy of either tensor is made.
+PairResult compare_tensors(DType golden_dtype, std::span<const std::byte> golden, DType my_dtype,
+                           std::span<const std::byte> my, const MetricSelection& sel = {});
 
 // Individual kernels (inputs pre-checked: same length, all finite, non-empty).
 double cosine_similarity(std::span<const float> g, std::span<const float> m);
