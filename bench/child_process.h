@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -40,5 +42,23 @@ inline Run run(const std::vector<std::string>& args) {
   return r;
 }
 
+
+struct BenchArgs {
+  std::string aitdb;             // absolute path of the aitdb binary
+  std::string work;              // scratch directory for generated dumps
+  std::vector<double> sizes_mb;  // dump sizes to run, default 100 and 1024 MB
+};
+
+// argv: AITDB_BIN WORK_DIR [SIZE_MB ...]; prints usage and exits 2 when too short.
+inline BenchArgs parse_bench_args(int argc, char** argv, const char* name) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s AITDB_BIN WORK_DIR [SIZE_MB ...]\n", name);
+    std::exit(2);
+  }
+  BenchArgs a{std::filesystem::absolute(argv[1]).string(), argv[2], {}};
+  for (int i = 3; i < argc; ++i) a.sizes_mb.push_back(std::strtod(argv[i], nullptr));
+  if (a.sizes_mb.empty()) a.sizes_mb = {100, 1024};
+  return a;
+}
 
 }  // namespace aitdb::bench

@@ -13,15 +13,10 @@ namespace fs = std::filesystem;
 using aitdb::bench::run;
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: aitdb_compare_bench AITDB_BIN WORK_DIR [SIZE_MB ...]\n");
-    return 2;
-  }
-  const std::string aitdb = fs::absolute(argv[1]).string();
-  const fs::path work = argv[2];
-  std::vector<double> sizes;
-  for (int i = 3; i < argc; ++i) sizes.push_back(std::strtod(argv[i], nullptr));
-  if (sizes.empty()) sizes = {100, 1024};
+  const auto args = aitdb::bench::parse_bench_args(argc, argv, "aitdb_compare_bench");
+  const std::string& aitdb = args.aitdb;
+  const fs::path work = args.work;
+  const std::vector<double>& sizes = args.sizes_mb;
   std::printf("%-8s %7s %12s %10s %12s %12s\n", "dump_MB", "tensors", "compared_MB", "compare_s", "compare_MB/s", "peak_RSS_MB");
   int rc = 0;
   for (const double mb : sizes) {

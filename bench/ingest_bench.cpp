@@ -31,15 +31,10 @@ void warm(const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: aitdb_ingest_bench AITDB_BIN WORK_DIR [SIZE_MB ...]\n");
-    return 2;
-  }
-  const std::string aitdb = fs::absolute(argv[1]).string();
-  const fs::path work = argv[2];
-  std::vector<double> sizes;
-  for (int i = 3; i < argc; ++i) sizes.push_back(std::strtod(argv[i], nullptr));
-  if (sizes.empty()) sizes = {100, 1024};
+  const auto args = aitdb::bench::parse_bench_args(argc, argv, "aitdb_ingest_bench");
+  const std::string& aitdb = args.aitdb;
+  const fs::path work = args.work;
+  const std::vector<double>& sizes = args.sizes_mb;
   std::printf("%-8s %6s %9s %10s %10s %8s %11s %10s %10s %12s\n", "dump_MB", "files", "largest", "ref_s", "ref_MB/s",
               "ingest_s", "ingest_MB/s", "vs_ref", "stored/raw", "peak_RSS_MB");
   int rc = 0;

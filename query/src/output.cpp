@@ -10,16 +10,6 @@
 namespace aitdb::query {
 namespace {
 
-std::string csv_escape(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string o = "\"";
-  for (const char c : s) {
-    if (c == '"') o += '"';
-    o += c;
-  }
-  return o + "\"";
-}
-
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -159,6 +149,16 @@ std::string format_double(double d) {
   char e[16];
   std::snprintf(e, sizeof e, "e%c%02d", exp10 < 0 ? '-' : '+', std::abs(exp10));
   return out + e;
+}
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string o = "\"";
+  for (const char c : s) {
+    if (c == '"') o += '"';
+    o += c;
+  }
+  return o + "\"";
 }
 
 OutputFormat parse_output_format(const std::string& s) {

@@ -69,13 +69,7 @@ std::string timestamp(bool utc) {
 std::string report_cell(const std::string& text) {
   std::string s = text;
   if (!s.empty() && std::strchr("=+-@%\t\r", s[0]) != nullptr && !looks_numeric(s)) s = "'" + s;
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (const char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
+  return csv_escape(s);
 }
 
 ExportResult export_report(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir, bool legacy_name) {

@@ -12,6 +12,10 @@ enum class OutputFormat { Table, Csv, Json };
 
 OutputFormat parse_output_format(const std::string& s);  // throws UsageError
 
+// A CSV cell as Python's csv module writes it (QUOTE_MINIMAL: quoted when it holds a comma,
+// quote or line break; quotes doubled).
+std::string csv_escape(const std::string& s);
+
 // Python repr() of a double ("10.0", "0.0001", "1e-05", "1.5e+16", "nan", "inf").
 std::string format_double(double d);
 
