@@ -24,4 +24,4 @@ for token in (0, 1):
     save(f"{token}/root.layer/input_0.pth", x)
     save(f"{token}/root.layer/input_1_0.pth", x * 2)
     save(f"{token}/root.layer/output_0.pth", x.clone())
-    save(f"{token}/root/output.pth", x)
+    save(os.path.join(str(token), "root", "output.pth"), x)  # the model itself is module "root"
