@@ -79,7 +79,10 @@ struct Pass1 {
 };
 
 __attribute__((target_clones("avx2", "default"))) Pass1 pass1(const float* g, const float* m, std::size_t n) {
-  double gg = 0, mm = 0, gm = 0, dd = 0, sr = 0, sa = 0;
+  // Cosine sums are float64 in msit; the others are float32 there, and callers pass one
+  // 4096-element block at a time, so float block sums lose nothing msit keeps.
+  double gg = 0, mm = 0, gm = 0;
+  float dd = 0, sr = 0, sa = 0;
   float mr = 0, ma = 0, gx = -INFINITY, mx = -INFINITY;
   int gbad = 0, mbad = 0;
 #pragma omp simd reduction(+ : gg, mm, gm, dd, sr, sa, gbad, mbad) reduction(max : mr, ma, gx, mx)
@@ -93,7 +96,7 @@ __attribute__((target_clones("avx2", "default"))) Pass1 pass1(const float* g, co
     mm += bd * bd;
     gm += ad * bd;
     const float d = b - a;
-    dd += static_cast<double>(d) * d;
+    dd += d * d;
     const bool keep = std::fabs(a) > kEps32;
     const float rel = keep ? std::fabs(b / a - 1.0F) : 0.0F;
     const float abs = keep ? std::fabs(d) : 0.0F;
@@ -120,44 +123,29 @@ __attribute__((target_clones("avx2", "default"))) Pass1 pass1(const float* g, co
   return r;
 }
 
-__attribute__((target_clones("avx2", "default"))) void softmax_sums(const float* g, const float* m, std::size_t n,
-                                                                     float gmax, float mmax, double& gs, double& ms) {
-  double a = 0, b = 0;
-#pragma omp simd reduction(+ : a, b)
-  for (std::size_t i = 0; i < n; ++i) {
-    a += fast_expf(g[i] - gmax);
-    b += fast_expf(m[i] - mmax);
-  }
-  gs = a;
-  ms = b;
-}
+// Softmax sums of one block relative to its own maxima, and T = sum exp(g - gmax) * (g - m), the
+// numerator of the closed-form KL below.
+struct SoftmaxBlock {
+  float sg = 0, sm = 0, t = 0;
+};
 
-__attribute__((target_clones("avx2", "default"))) double kl_terms(const float* g, const float* m, std::size_t n,
-                                                                  float lse_g, float lse_m) {
-  double acc = 0;
-#pragma omp simd reduction(+ : acc)
+__attribute__((target_clones("avx2", "default"))) SoftmaxBlock softmax_block(const float* g, const float* m,
+                                                                             std::size_t n, float gmax, float mmax) {
+  float sg = 0, sm = 0, t = 0;
+#pragma omp simd reduction(+ : sg, sm, t)
   for (std::size_t i = 0; i < n; ++i) {
-    const float logp = g[i] - lse_g;
-    const float logq = m[i] - lse_m;
-    const float p = fast_expf(logp);
-    acc += static_cast<double>(p * (logp - logq));  // p underflowing to 0 contributes 0
+    const float eg = fast_expf(g[i] - gmax);
+    sg += eg;
+    sm += fast_expf(m[i] - mmax);
+    t += eg * (g[i] - m[i]);
   }
-  return acc;
+  return {sg, sm, t};
 }
 
 double cosine_from(double gg, double mm, double gm) {
   if (gg == 0 && mm == 0) return 1.0;
   // torch.cosine_similarity(eps=1e-8): each vector divided by its own clamped norm.
   return round10(gm / (std::max(std::sqrt(gg), 1e-8) * std::max(std::sqrt(mm), 1e-8)));
-}
-
-double kl_from(std::span<const float> g, std::span<const float> m, float gmax, float mmax) {
-  double gs = 0, ms = 0;
-  softmax_sums(g.data(), m.data(), g.size(), gmax, mmax, gs, ms);
-  const auto lse_g = static_cast<float>(gmax + std::log(gs));
-  const auto lse_m = static_cast<float>(mmax + std::log(ms));
-  const double kl = kl_terms(g.data(), m.data(), g.size(), lse_g, lse_m);
-  return static_cast<double>(static_cast<float>(std::max(kl, 0.0)));
 }
 
 double red_from(double gg, double dd) {
@@ -167,21 +155,6 @@ double red_from(double gg, double dd) {
 }
 
 }  // namespace
-
-double cosine_similarity(std::span<const float> g, std::span<const float> m) {
-  const Pass1 p = pass1(g.data(), m.data(), g.size());
-  return cosine_from(p.gg, p.mm, p.gm);
-}
-
-double kl_divergence(std::span<const float> g, std::span<const float> m) {
-  const Pass1 p = pass1(g.data(), m.data(), g.size());
-  return kl_from(g, m, p.gmax, p.mmax);
-}
-
-double relative_euclidean_distance(std::span<const float> g, std::span<const float> m) {
-  const Pass1 p = pass1(g.data(), m.data(), g.size());
-  return red_from(p.gg, p.dd);
-}
 
 namespace {
 
@@ -207,21 +180,28 @@ bool source_finite(const Source& s) {
   return true;
 }
 
-// Online combination of per-block softmax sums: S = sum exp(x - M) for the running max M.
+// Online combination of per-block softmax sums: S = sum exp(x - M) for the running max M (and,
+// for the golden side, T = sum exp(g - M) (g - m)), rescaled whenever M moves.
 struct SoftmaxSum {
   double max = -INFINITY;
   double sum = 0;
-  void add(double block_max, double block_sum) {
+  double t = 0;
+  void add(double block_max, double block_sum, double block_t) {
     if (block_sum == 0) return;
     if (sum == 0) {
       max = block_max;
       sum = block_sum;
+      t = block_t;
       return;
     }
     const double m = std::max(max, block_max);
-    sum = sum * std::exp(max - m) + block_sum * std::exp(block_max - m);
+    const double a = std::exp(max - m);
+    const double b = std::exp(block_max - m);
+    sum = sum * a + block_sum * b;
+    t = t * a + block_t * b;
     max = m;
   }
+  [[nodiscard]] double lse() const { return max + std::log(sum); }
 };
 
 PairResult compare_sources(const Source& gs, const Source& ms, const MetricSelection& sel) {
@@ -256,10 +236,9 @@ PairResult compare_sources(const Source& gs, const Source& ms, const MetricSelec
       p.g_bad = p.g_bad || b.g_bad;
       p.m_bad = p.m_bad || b.m_bad;
       if (sel.msit && !b.g_bad && !b.m_bad) {
-        double bg = 0, bm = 0;
-        softmax_sums(gb, mb, len, b.gmax, b.mmax, bg, bm);  // while the block is in L1
-        sg.add(b.gmax, bg);
-        sm.add(b.mmax, bm);
+        const SoftmaxBlock sb = softmax_block(gb, mb, len, b.gmax, b.mmax);  // while the block is in L1
+        sg.add(b.gmax, sb.sg, sb.t);
+        sm.add(b.mmax, sb.sm, 0);
       }
     }
     if (p.g_bad) add("golden_data includes NAN or inf.");
@@ -279,15 +258,10 @@ PairResult compare_sources(const Source& gs, const Source& ms, const MetricSelec
     mm.mean_relative_error = static_cast<float>(p.sum_rel / static_cast<double>(n));
     mm.max_absolute_error = p.max_abs;
     mm.mean_absolute_error = static_cast<float>(p.sum_abs / static_cast<double>(n));
-    const auto lse_g = static_cast<float>(sg.max + std::log(sg.sum));
-    const auto lse_m = static_cast<float>(sm.max + std::log(sm.sum));
-    double kl = 0;
-    for (std::size_t off = 0; off < n; off += kBlockElems) {
-      const std::size_t len = std::min(kBlockElems, n - off);
-      gs.load(off, len, gb);
-      ms.load(off, len, mb);
-      kl += kl_terms(gb, mb, len, lse_g, lse_m);
-    }
+    // KL(p||q) = sum p_i (log p_i - log q_i) with p = softmax(g), q = softmax(m). As sum p_i = 1
+    // and log p_i - log q_i = (g_i - m_i) - (lse_g - lse_m), KL = T / S_g - (lse_g - lse_m):
+    // one pass instead of two, and terms whose p underflows to 0 still contribute 0.
+    const double kl = sg.t / sg.sum - (sg.lse() - sm.lse());
     mm.kl_divergence = static_cast<double>(static_cast<float>(std::max(kl, 0.0)));
     mm.relative_euclidean_distance = red_from(p.gg, p.dd);
     r.msit = mm;
@@ -366,6 +340,18 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
     r.msprobe = pr;
   }
   return r;
+}
+
+double cosine_similarity(std::span<const float> g, std::span<const float> m) {
+  return compare_values(g, m).msit.value_or(MsitMetrics{}).cosine_similarity;
+}
+
+double kl_divergence(std::span<const float> g, std::span<const float> m) {
+  return compare_values(g, m).msit.value_or(MsitMetrics{}).kl_divergence;
+}
+
+double relative_euclidean_distance(std::span<const float> g, std::span<const float> m) {
+  return compare_values(g, m).msit.value_or(MsitMetrics{}).relative_euclidean_distance;
 }
 
 }  // namespace aitdb::compare
