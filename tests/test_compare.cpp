@@ -110,6 +110,61 @@ TEST(CompareSameGraph, QuantAndFloatOpTypesPairAfterNormalisation) {
   EXPECT_EQ(sum.pairs, 6U);  // op 1 differs in type: not paired
 }
 
+// compare.md §4.3.3 rule 3: a quantised graph inserts a QuantOperation, shifting the ids of the
+// ops after it; children still pair by normalised type and rank where the counts agree.
+TEST(CompareSameGraph, TypeAndCountMatchingSurvivesShiftedIds) {
+  TempDir d;
+  const auto f = d / "float/tensors/0_7/0/2_Layer";
+  test::write_file(f / "0_RmsNormOperation/after/outtensor0.bin", bin_f32({1, 2}));
+  test::write_file(f / "1_LinearOperation/after/outtensor0.bin", bin_f32({3, 4}));
+  test::write_file(f / "2_ElewiseOperation/after/outtensor0.bin", bin_f32({5, 6}));
+  test::write_file(f / "after/outtensor0.bin", bin_f32({7, 8}));
+  const auto q = d / "quant/tensors/0_8/0/2_Layer";
+  test::write_file(q / "0_RmsNormOperation/after/outtensor0.bin", bin_f32({1, 2}));
+  test::write_file(q / "1_QuantOperation/after/outtensor0.bin", bin_f32({9, 9}));
+  test::write_file(q / "2_LinearQuantOperation/after/outtensor0.bin", bin_f32({3, -4}));
+  test::write_file(q / "3_ElewiseOperation/after/outtensor0.bin", bin_f32({5, 6}));
+  test::write_file(q / "after/outtensor0.bin", bin_f32({7, 8}));
+  Store s((d / "w.db").string());
+  ingest_as(s, d / "float", "float");
+  ingest_as(s, d / "quant", "quant");
+  const auto sum = compare_runs(s, "float", "quant", {});
+  EXPECT_EQ(sum.pairs, 4U);
+  EXPECT_EQ(scalar(s, "SELECT group_concat(g.op_path || '=' || m.op_path, ' ') FROM (SELECT * FROM pairs ORDER BY seq) p "
+                      "JOIN tensors g ON g.id = p.golden_tensor_id JOIN tensors m ON m.id = p.my_tensor_id"),
+            "2_0=2_0 2_1=2_2 2_2=2_3 2=2");
+  ASSERT_TRUE(sum.first_divergence);
+  EXPECT_NE(sum.first_divergence->my.find("2_LinearQuantOperation"), std::string::npos);
+}
+
+// formats.md §2.4 / compare.md §4.3.7: two model JSONs mean folder 0 is a warm-up, folder 1 holds
+// token 0 (prefill graph ops) and token 1 (decode graph ops), folder k >= 2 is token k.
+TEST(CompareSameGraph, AtbTokenRemapWithPrefillAndDecodeGraphs) {
+  TempDir d;
+  for (const char* side : {"g", "m"}) {
+    const auto root = d / side;
+    test::write_file(root / "model/100/LlamaPrefill.json", R"({"modelName":"LlamaPrefill","nodes":[{"opName":"Prefill_layer_2"}]})");
+    test::write_file(root / "model/100/LlamaDecode.json", R"({"modelName":"LlamaDecode","nodes":[{"opName":"Decoder_layer_3"}]})");
+    const auto t = root / "tensors/0_100";
+    test::write_file(t / "0/2_Prefill_layer/after/outtensor0.bin", bin_f32({1, 2}));  // warm-up
+    test::write_file(t / "1/2_Prefill_layer/after/outtensor0.bin", bin_f32({1, 2}));
+    test::write_file(t / "1/3_Decoder_layer/after/outtensor0.bin", bin_f32({3, 4}));
+    test::write_file(t / "2/3_Decoder_layer/after/outtensor0.bin", bin_f32({5, 6}));
+  }
+  Store s((d / "w.db").string());
+  ingest_as(s, d / "g", "g");
+  ingest_as(s, d / "m", "m");
+  auto sum = compare_runs(s, "g", "m", {});
+  EXPECT_EQ(sum.pairs, 3U);  // the warm-up folder is never compared
+  EXPECT_EQ(scalar(s, "SELECT group_concat(p.token_id || ':' || m.op_type, ' ') FROM (SELECT * FROM pairs ORDER BY seq) p "
+                      "JOIN tensors m ON m.id = p.my_tensor_id"),
+            "0:Prefill_layer 1:Decoder_layer 2:Decoder_layer");
+  CompareOptions only_decode;
+  only_decode.tokens = "1";
+  sum = compare_runs(s, "g", "m", only_decode);
+  EXPECT_EQ(sum.pairs, 1U);
+}
+
 TEST(CompareFailures, SizeNanAndCorruptBlobFailOnlyTheirPair) {
   TempDir d;
   test::write_file(d / "g/tensors/0_1/0/0_A/after/outtensor0.bin", bin_f32({1, 2, 3}));
