@@ -20,9 +20,9 @@ std::vector<std::byte> random_bytes(std::size_t n, unsigned seed) {
 
 // Decodes an EncodedBlob's chunks the way the store does.
 std::vector<std::byte> decode_all(const EncodedBlob& b) {
-  std::vector<std::byte> out;
+  ByteBuffer out;
   for (const auto& c : b.chunks) decode_chunk(b.codec, b.elem_size, c, out);
-  return out;
+  return {out.begin(), out.end()};
 }
 
 TEST(BlobCodec, RoundTripsEveryElementSize) {

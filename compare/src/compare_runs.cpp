@@ -53,7 +53,7 @@ PairResultRow to_row(std::int64_t pair_id, const PairResult& r) {
 
 }  // namespace
 
-void load_bytes(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes) {
+void load_bytes(const Store& store, const PairTask::Side& side, ByteBuffer& bytes) {
   if (!side.blob_key || !side.dtype) {
     throw NotFoundError(side.describe, "holds no tensor bytes (stats-only or placeholder)");
   }
@@ -61,7 +61,7 @@ void load_bytes(const Store& store, const PairTask::Side& side, std::vector<std:
   store.read_blob_into(*side.blob_key, side.describe, bytes);
 }
 
-void load_as_float(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes, std::vector<float>& out) {
+void load_as_float(const Store& store, const PairTask::Side& side, ByteBuffer& bytes, std::vector<float>& out) {
   load_bytes(store, side, bytes);
   const std::size_t n = bytes.size() / dtype_size(*side.dtype);
   out.resize(n);
@@ -69,7 +69,7 @@ void load_as_float(const Store& store, const PairTask::Side& side, std::vector<s
 }
 
 std::vector<float> load_as_float(const Store& store, const PairTask::Side& side) {
-  std::vector<std::byte> bytes;
+  ByteBuffer bytes;
   std::vector<float> out;
   load_as_float(store, side, bytes, out);
   return out;
@@ -114,7 +114,7 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
         try {
           // Each worker reads through its own connection; the pair is all it holds in memory.
           const Store reader(store.path(), Store::Mode::ReadOnly);
-          std::vector<std::byte> gb, mb;
+          ByteBuffer gb, mb;
           for (std::size_t i = next++; i < tasks.size(); i = next++) {
             const PairTask& t = tasks[i];
             PairResult r;

@@ -252,7 +252,7 @@ EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, i
 }
 
 void decode_chunk(const std::string& codec, std::uint32_t elem_size, std::span<const std::byte> stored,
-                  std::vector<std::byte>& out) {
+                  ByteBuffer& out) {
   const bool shuffled = codec == "shuffle+zstd";
   if (!shuffled && codec != "zstd") throw IntegrityError("blob", "unknown codec '" + codec + "'");
   const unsigned long long size = ZSTD_getFrameContentSize(stored.data(), stored.size());

@@ -248,12 +248,12 @@ std::vector<std::pair<std::string, std::string>> Store::ingest_errors(std::int64
 }
 
 std::vector<std::byte> Store::read_blob(const BlobKey& key, const std::string& what) const {
-  std::vector<std::byte> out;
+  ByteBuffer out;
   read_blob_into(key, what, out);
-  return out;
+  return {out.begin(), out.end()};
 }
 
-void Store::read_blob_into(const BlobKey& key, const std::string& what, std::vector<std::byte>& out) const {
+void Store::read_blob_into(const BlobKey& key, const std::string& what, ByteBuffer& out) const {
   SQLite::Statement meta(*db_, "SELECT codec, elem_size, raw_size, chunk_count FROM blobs WHERE key = ?");
   meta.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
   if (!meta.executeStep()) throw IntegrityError(what, "blob " + key.hex() + " is missing from the store");

@@ -45,10 +45,10 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
                             const CompareOptions& options);
 
 // Loads a tensor's stored (decoded, hash-checked) bytes; refuses placeholders and complex.
-void load_bytes(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes);
+void load_bytes(const Store& store, const PairTask::Side& side, ByteBuffer& bytes);
 // Loads a tensor's stored bytes as float32, as msit's `.float()` does (complex refused). The
 // buffers are the caller's, so a loop over pairs reuses their memory.
-void load_as_float(const Store& store, const PairTask::Side& side, std::vector<std::byte>& bytes, std::vector<float>& out);
+void load_as_float(const Store& store, const PairTask::Side& side, ByteBuffer& bytes, std::vector<float>& out);
 std::vector<float> load_as_float(const Store& store, const PairTask::Side& side);
 
 }  // namespace aitdb::compare

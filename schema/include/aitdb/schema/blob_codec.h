@@ -3,6 +3,8 @@
 // shuffle by element size (exponent bytes of floats end up together, which zstd compresses far
 // better) followed by zstd, in chunks so no database row exceeds kMaxChunkRaw + zstd overhead.
 #include <array>
+#include <memory>
+#include <utility>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -10,6 +12,28 @@
 #include <vector>
 
 namespace aitdb {
+
+// Allocator whose value-less construct() leaves bytes uninitialised, so resize() on a decode
+// buffer does not zero memory that decoding overwrites next (a measurable cost per tensor).
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  explicit DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using ByteBuffer = std::vector<std::byte, DefaultInitAllocator<std::byte>>;
 
 inline constexpr std::size_t kMaxChunkRaw = 32U << 20U;  // 32 MiB raw per chunk (< 64 MiB stored)
 inline constexpr int kDefaultZstdLevel = 3;
@@ -37,6 +61,6 @@ EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, i
 
 // Decodes one stored chunk (its codec and element size as recorded) and appends the raw bytes.
 void decode_chunk(const std::string& codec, std::uint32_t elem_size, std::span<const std::byte> stored,
-                  std::vector<std::byte>& out);
+                  ByteBuffer& out);
 
 }  // namespace aitdb

@@ -172,7 +172,7 @@ class Store {
   // Decodes a blob and re-hashes it; a mismatch throws IntegrityError naming `what`.
   std::vector<std::byte> read_blob(const BlobKey& key, const std::string& what) const;
   // Same, into `out` (its capacity is reused: no fresh pages per tensor in loops).
-  void read_blob_into(const BlobKey& key, const std::string& what, std::vector<std::byte>& out) const;
+  void read_blob_into(const BlobKey& key, const std::string& what, ByteBuffer& out) const;
 
   StoreInfo info() const;
 
