@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     }
     fs::remove_all(dir / "golden");  // the comparison reads only the warehouse
     fs::remove_all(dir / "my");
+    run({"sync"});  // no write-back of the fresh database competing with the comparison
     // --inputs: every tensor of both dumps is compared, so the MB figure is exact.
     const auto c = run({aitdb, "compare", "--db", db, "golden", "my", "--inputs"});
     if (c.status != 0) {
