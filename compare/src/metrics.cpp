@@ -158,22 +158,27 @@ double red_from(double gg, double dd) {
 
 namespace {
 
-// Tensor bytes converted to float32 one L1-sized block at a time: the full float arrays never
-// exist, and both metric passes read the stored bytes once each instead of streaming 4-byte
-// floats through memory three times.
-struct Source {
-  DType dtype;
-  const std::byte* data;
-  std::size_t numel;
-  void load(std::size_t off, std::size_t len, float* dst) const { to_float(dtype, data + off * dtype_size(dtype), len, dst); }
+// Tensor bytes in memory, converted to float32 one L1-sized block at a time.
+class MemorySource : public ValueSource {
+ public:
+  MemorySource(DType dtype, const std::byte* data, std::size_t numel) : dtype_(dtype), data_(data), numel_(numel) {}
+  [[nodiscard]] std::size_t size() const override { return numel_; }
+  void load(std::size_t off, std::size_t len, float* dst) override {
+    to_float(dtype_, data_ + off * dtype_size(dtype_), len, dst);
+  }
+
+ private:
+  DType dtype_;
+  const std::byte* data_;
+  std::size_t numel_;
 };
 
 constexpr std::size_t kBlockElems = 4096;
 
-bool source_finite(const Source& s) {
+bool source_finite(ValueSource& s) {
   float buf[kBlockElems];
-  for (std::size_t off = 0; off < s.numel; off += kBlockElems) {
-    const std::size_t len = std::min(kBlockElems, s.numel - off);
+  for (std::size_t off = 0; off < s.size(); off += kBlockElems) {
+    const std::size_t len = std::min(kBlockElems, s.size() - off);
     s.load(off, len, buf);
     if (!all_finite({buf, len})) return false;
   }
@@ -204,16 +209,16 @@ struct SoftmaxSum {
   [[nodiscard]] double lse() const { return max + std::log(sum); }
 };
 
-PairResult compare_sources(const Source& gs, const Source& ms, const MetricSelection& sel) {
+PairResult msit_pass(ValueSource& gs, ValueSource& ms, const MetricSelection& sel) {
   PairResult r;
   std::string reason;
   const auto add = [&](const char* msg) { reason += (reason.empty() ? "" : " ") + std::string(msg); };
-  const std::size_t n = gs.numel;
+  const std::size_t n = gs.size();
   alignas(64) float gb[kBlockElems];
   alignas(64) float mb[kBlockElems];
   Pass1 p;
   SoftmaxSum sg, sm;
-  if (gs.numel != ms.numel) {
+  if (gs.size() != ms.size()) {
     add("data shape doesn't match.");
     if (!source_finite(gs)) add("golden_data includes NAN or inf.");
     if (!source_finite(ms)) add("my_data includes NAN or inf.");
@@ -271,22 +276,26 @@ PairResult compare_sources(const Source& gs, const Source& ms, const MetricSelec
 
 }  // namespace
 
-PairResult compare_tensors(DType golden_dtype, std::span<const std::byte> golden, DType my_dtype,
-                           std::span<const std::byte> my, const MetricSelection& sel) {
-  const Source gs{golden_dtype, golden.data(), golden.size() / dtype_size(golden_dtype)};
-  const Source ms{my_dtype, my.data(), my.size() / dtype_size(my_dtype)};
-  if (!sel.msprobe) return compare_sources(gs, ms, sel);
+PairResult compare_sources(ValueSource& golden, ValueSource& my, const MetricSelection& sel) {
+  if (!sel.msprobe) return msit_pass(golden, my, sel);
   // The msprobe set works on whole float arrays (Eigen, float64).
-  std::vector<float> g(gs.numel), m(ms.numel);
-  gs.load(0, gs.numel, g.data());
-  ms.load(0, ms.numel, m.data());
+  std::vector<float> g(golden.size()), m(my.size());
+  golden.load(0, g.size(), g.data());
+  my.load(0, m.size(), m.data());
   return compare_values(g, m, sel);
 }
 
+PairResult compare_tensors(DType golden_dtype, std::span<const std::byte> golden, DType my_dtype,
+                           std::span<const std::byte> my, const MetricSelection& sel) {
+  MemorySource gs(golden_dtype, golden.data(), golden.size() / dtype_size(golden_dtype));
+  MemorySource ms(my_dtype, my.data(), my.size() / dtype_size(my_dtype));
+  return compare_sources(gs, ms, sel);
+}
+
 PairResult compare_values(std::span<const float> golden, std::span<const float> my, const MetricSelection& sel) {
-  const Source gs{DType::Float32, reinterpret_cast<const std::byte*>(golden.data()), golden.size()};
-  const Source ms{DType::Float32, reinterpret_cast<const std::byte*>(my.data()), my.size()};
-  PairResult r = compare_sources(gs, ms, sel);
+  MemorySource gs(DType::Float32, reinterpret_cast<const std::byte*>(golden.data()), golden.size());
+  MemorySource ms(DType::Float32, reinterpret_cast<const std::byte*>(my.data()), my.size());
+  PairResult r = msit_pass(gs, ms, sel);
   if (!sel.msprobe || !r.fail_reason.empty()) return r;
   const std::size_t n = golden.size();
   const MapF G(golden.data(), static_cast<Eigen::Index>(n));

@@ -48,14 +48,16 @@ __attribute__((target_clones("avx2", "default"))) void shuffle_fixed(const std::
   }
 }
 
+// Unshuffle `len` elements whose planes start at `in` and lie `stride` bytes apart (the element
+// count of the whole chunk), so a block of a chunk can be unshuffled on its own.
 template <std::size_t ES>
-__attribute__((target_clones("avx2", "default"))) void unshuffle_fixed(const std::byte* in, std::size_t count,
-                                                                        std::byte* out) {
+__attribute__((target_clones("avx2", "default"))) void unshuffle_fixed(const std::byte* in, std::size_t stride,
+                                                                        std::size_t len, std::byte* out) {
   constexpr std::size_t kTile = 1024;
-  for (std::size_t base = 0; base < count; base += kTile) {
-    const std::size_t n = std::min(kTile, count - base);
+  for (std::size_t base = 0; base < len; base += kTile) {
+    const std::size_t n = std::min(kTile, len - base);
     for (std::size_t b = 0; b < ES; ++b) {
-      const std::byte* plane = in + b * count + base;
+      const std::byte* plane = in + b * stride + base;
       std::byte* dst = out + base * ES + b;
       for (std::size_t i = 0; i < n; ++i) dst[i * ES] = plane[i];
     }
@@ -82,27 +84,27 @@ void shuffle2_sse2(const std::byte* in, std::size_t count, std::byte* out) {
   }
 }
 
-void unshuffle2_sse2(const std::byte* in, std::size_t count, std::byte* out) {
+void unshuffle2_sse2(const std::byte* in, std::size_t stride, std::size_t count, std::byte* out) {
   std::size_t i = 0;
   for (; i + 16 <= count; i += 16) {
     const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
-    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + count + i));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + stride + i));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i), _mm_unpacklo_epi8(lo, hi));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i + 16), _mm_unpackhi_epi8(lo, hi));
   }
   for (; i < count; ++i) {
     out[2 * i] = in[i];
-    out[2 * i + 1] = in[count + i];
+    out[2 * i + 1] = in[stride + i];
   }
 }
 
 // 4-byte elements (fp32, int32): interleave four planes 16 elements at a time, bytes to 16-bit
 // pairs, then pairs to 32-bit words.
-void unshuffle4_sse2(const std::byte* in, std::size_t count, std::byte* out) {
+void unshuffle4_sse2(const std::byte* in, std::size_t stride, std::size_t count, std::byte* out) {
   const std::byte* p0 = in;
-  const std::byte* p1 = in + count;
-  const std::byte* p2 = in + 2 * count;
-  const std::byte* p3 = in + 3 * count;
+  const std::byte* p1 = in + stride;
+  const std::byte* p2 = in + 2 * stride;
+  const std::byte* p3 = in + 3 * stride;
   std::size_t i = 0;
   for (; i + 16 <= count; i += 16) {
     const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + i));
@@ -146,23 +148,26 @@ void shuffle(const std::byte* in, std::size_t n, std::size_t es, std::byte* out)
   }
 }
 
-void unshuffle(const std::byte* in, std::size_t n, std::size_t es, std::byte* out) {
-  const std::size_t count = n / es;
+void unshuffle_range(const std::byte* in, std::size_t stride, std::size_t len, std::size_t es, std::byte* out) {
   switch (es) {
 #if defined(__x86_64__)
-    case 2: return unshuffle2_sse2(in, count, out);
-    case 4: return unshuffle4_sse2(in, count, out);
+    case 2: return unshuffle2_sse2(in, stride, len, out);
+    case 4: return unshuffle4_sse2(in, stride, len, out);
 #else
-    case 2: return unshuffle_fixed<2>(in, count, out);
-    case 4: return unshuffle_fixed<4>(in, count, out);
+    case 2: return unshuffle_fixed<2>(in, stride, len, out);
+    case 4: return unshuffle_fixed<4>(in, stride, len, out);
 #endif
-    case 8: return unshuffle_fixed<8>(in, count, out);
-    case 16: return unshuffle_fixed<16>(in, count, out);
+    case 8: return unshuffle_fixed<8>(in, stride, len, out);
+    case 16: return unshuffle_fixed<16>(in, stride, len, out);
     default:
       for (std::size_t b = 0; b < es; ++b) {
-        for (std::size_t i = 0; i < count; ++i) out[i * es + b] = in[b * count + i];
+        for (std::size_t i = 0; i < len; ++i) out[i * es + b] = in[b * stride + i];
       }
   }
+}
+
+void unshuffle(const std::byte* in, std::size_t n, std::size_t es, std::byte* out) {
+  unshuffle_range(in, n / es, n / es, es, out);
 }
 
 constexpr const char* kHex = "0123456789abcdef";
@@ -249,6 +254,23 @@ EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, i
     b.chunks.emplace_back(compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(r));
   }
   return b;
+}
+
+std::size_t decode_chunk_planes(const std::string& codec, std::span<const std::byte> stored, ByteBuffer& out) {
+  if (codec != "shuffle+zstd" && codec != "zstd") throw IntegrityError("blob", "unknown codec '" + codec + "'");
+  const unsigned long long size = ZSTD_getFrameContentSize(stored.data(), stored.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMaxChunkRaw) {
+    throw IntegrityError("blob", "stored chunk is not a valid zstd frame");
+  }
+  if (out.size() < size) out.resize(size);
+  const std::size_t r = ZSTD_decompressDCtx(thread_dctx(), out.data(), size, stored.data(), stored.size());
+  if (ZSTD_isError(r) != 0U || r != size) throw IntegrityError("blob", "zstd chunk failed to decode");
+  return static_cast<std::size_t>(size);
+}
+
+void unshuffle_block(const std::byte* planes, std::size_t chunk_elems, std::size_t first, std::size_t count,
+                     std::size_t elem_size, std::byte* out) {
+  unshuffle_range(planes + first, chunk_elems, count, elem_size, out);
 }
 
 void decode_chunk(const std::string& codec, std::uint32_t elem_size, std::span<const std::byte> stored,

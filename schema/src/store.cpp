@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
+#include <xxhash.h>
 
 #include <filesystem>
 #include <sstream>
@@ -284,6 +285,97 @@ void Store::read_blob_into(const BlobKey& key, const std::string& what, ByteBuff
   }
   if (!(content_key(out) == key)) {
     throw IntegrityError(what, "blob " + key.hex() + " failed its content hash check (corrupted store)");
+  }
+}
+
+namespace {
+// Streams come and go per tensor; their decode buffers stay with the thread so the pages are
+// reused instead of being mapped and faulted in again for every tensor.
+thread_local std::vector<ByteBuffer> spare_buffers;
+ByteBuffer take_buffer() {
+  if (spare_buffers.empty()) return {};
+  ByteBuffer b = std::move(spare_buffers.back());
+  spare_buffers.pop_back();
+  return b;
+}
+void give_buffer(ByteBuffer&& b) {
+  if (spare_buffers.size() < 8) spare_buffers.push_back(std::move(b));
+}
+}  // namespace
+
+struct BlobStream::State {
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash{XXH3_createState(), &XXH3_freeState};
+};
+
+BlobStream::BlobStream(const Store& store, const BlobKey& key, std::string what)
+    : what_(std::move(what)), key_(key), planes_(take_buffer()), block_(take_buffer()), state_(std::make_unique<State>()) {
+  const SQLite::Database& db = *store.db_;
+  SQLite::Statement meta(db, "SELECT codec, elem_size, raw_size, chunk_count FROM blobs WHERE key = ?");
+  meta.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
+  if (!meta.executeStep()) throw IntegrityError(what_, "blob " + key.hex() + " is missing from the store");
+  codec_ = meta.getColumn(0).getString();
+  elem_size_ = static_cast<std::uint32_t>(meta.getColumn(1).getInt64());
+  raw_size_ = static_cast<std::uint64_t>(meta.getColumn(2).getInt64());
+  chunk_count_ = meta.getColumn(3).getInt64();
+  if (elem_size_ == 0) throw IntegrityError(what_, "blob " + key.hex() + " has element size 0");
+  chunks_ = std::make_unique<SQLite::Statement>(db, "SELECT seq, data FROM blob_chunks WHERE key = ? ORDER BY seq");
+  chunks_->bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
+  if (!state_->hash || XXH3_128bits_reset(state_->hash.get()) != XXH_OK) throw IntegrityError(what_, "cannot hash");
+}
+
+BlobStream::~BlobStream() {
+  give_buffer(std::move(planes_));
+  give_buffer(std::move(block_));
+}
+
+void BlobStream::load_chunk() {
+  if (!chunks_->executeStep()) throw IntegrityError(what_, "blob " + key_.hex() + " is incomplete in the store");
+  if (chunks_->getColumn(0).getInt64() != chunks_read_++) {
+    throw IntegrityError(what_, "blob " + key_.hex() + " has a missing chunk");
+  }
+  const SQLite::Column c = chunks_->getColumn(1);
+  try {
+    chunk_bytes_ = decode_chunk_planes(
+        codec_, {static_cast<const std::byte*>(c.getBlob()), static_cast<std::size_t>(c.getBytes())}, planes_);
+  } catch (const IntegrityError& e) {
+    throw IntegrityError(what_, "blob " + key_.hex() + ": " + e.reason());
+  }
+  if (codec_ == "shuffle+zstd" && chunk_bytes_ % elem_size_ != 0) {
+    throw IntegrityError(what_, "blob " + key_.hex() + ": chunk size not a multiple of element size");
+  }
+  chunk_pos_ = 0;
+}
+
+std::span<const std::byte> BlobStream::next(std::size_t bytes) {
+  bytes = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, raw_size_ - consumed_));
+  if (block_.size() < bytes) block_.resize(bytes);
+  std::size_t filled = 0;
+  while (filled < bytes) {
+    if (chunk_pos_ == chunk_bytes_) load_chunk();
+    const std::size_t take = std::min(bytes - filled, chunk_bytes_ - chunk_pos_);
+    if (codec_ == "shuffle+zstd") {
+      if (take % elem_size_ != 0) throw IntegrityError(what_, "block is not a whole number of elements");
+      unshuffle_block(planes_.data(), chunk_bytes_ / elem_size_, chunk_pos_ / elem_size_, take / elem_size_, elem_size_,
+                      block_.data() + filled);
+    } else {
+      std::copy_n(planes_.data() + chunk_pos_, take, block_.data() + filled);
+    }
+    chunk_pos_ += take;
+    filled += take;
+  }
+  XXH3_128bits_update(state_->hash.get(), block_.data(), bytes);
+  consumed_ += bytes;
+  return {block_.data(), bytes};
+}
+
+void BlobStream::finish() {
+  if (consumed_ != raw_size_ || chunks_read_ != chunk_count_ || chunk_pos_ != chunk_bytes_) {
+    throw IntegrityError(what_, "blob " + key_.hex() + " was not read to its end or has extra chunks");
+  }
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state_->hash.get()));
+  if (!std::equal(std::begin(c.digest), std::end(c.digest), key_.bytes.begin())) {
+    throw IntegrityError(what_, "blob " + key_.hex() + " failed its content hash check (corrupted store)");
   }
 }
 

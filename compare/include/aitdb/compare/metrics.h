@@ -47,6 +47,18 @@ struct MetricSelection {
 // golden and my are the flattened float32 values of the two tensors.
 PairResult compare_values(std::span<const float> golden, std::span<const float> my, const MetricSelection& sel = {});
 
+// Values of one tensor, delivered in order, one block at a time, as float32 (msit's `.float()`).
+// load() is called with consecutive ranges from offset 0 (once per pass over the tensor).
+class ValueSource {
+ public:
+  virtual ~ValueSource() = default;
+  [[nodiscard]] virtual std::size_t size() const = 0;
+  virtual void load(std::size_t offset, std::size_t count, float* dst) = 0;
+};
+
+// The metrics over two sources, reading each once front to back (twice for msprobe).
+PairResult compare_sources(ValueSource& golden, ValueSource& my, const MetricSelection& sel = {});
+
 // The same on stored tensor bytes of any real dtype, converted to float32 block by block as msit's
 // `.float()` does, so no full float copy of either tensor is made.
 PairResult compare_tensors(DType golden_dtype, std::span<const std::byte> golden, DType my_dtype,

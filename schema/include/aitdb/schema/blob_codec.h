@@ -59,6 +59,13 @@ struct EncodedBlob {
 
 EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, int level);
 
+// Decodes one stored chunk into `out` without undoing the shuffle (planes stay separate); returns
+// its byte count. With unshuffle_block(), a reader can restore one block at a time in cache.
+std::size_t decode_chunk_planes(const std::string& codec, std::span<const std::byte> stored, ByteBuffer& out);
+// Restores elements [first, first + count) of a decoded shuffled chunk of chunk_elems elements.
+void unshuffle_block(const std::byte* planes, std::size_t chunk_elems, std::size_t first, std::size_t count,
+                     std::size_t elem_size, std::byte* out);
+
 // Decodes one stored chunk (its codec and element size as recorded) and appends the raw bytes.
 void decode_chunk(const std::string& codec, std::uint32_t elem_size, std::span<const std::byte> stored,
                   ByteBuffer& out);

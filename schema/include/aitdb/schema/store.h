@@ -3,6 +3,7 @@
 // and IngestTransaction (the single write transaction of one ingest).
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <memory>
 #include <optional>
 #include <string>
@@ -135,6 +136,8 @@ struct LabelRow {
 // A cell of an ad-hoc query result.
 using SqlValue = std::variant<std::monostate, std::int64_t, double, std::string, std::vector<std::uint8_t>>;
 
+class BlobStream;
+
 struct StoreInfo {
   std::int64_t runs = 0;
   std::int64_t tensors = 0;
@@ -204,6 +207,42 @@ class Store {
   std::string path_;
   std::unique_ptr<SQLite::Database> db_;
   std::vector<std::unique_ptr<SqlFunction>> functions_;  // owned here, called by SQLite
+  friend class BlobStream;
+};
+
+// Reads one stored blob front to back in blocks, decoding a chunk at a time and restoring each
+// block's byte order in a small buffer while feeding the content hash, so a consumer can work on
+// cache-resident blocks instead of a full copy. finish() verifies size and hash; until it has
+// returned, the bytes must be treated as unverified.
+class BlobStream {
+ public:
+  BlobStream(const Store& store, const BlobKey& key, std::string what);
+  ~BlobStream();
+  BlobStream(const BlobStream&) = delete;
+  BlobStream& operator=(const BlobStream&) = delete;
+  [[nodiscard]] std::uint64_t size() const { return raw_size_; }
+  // The next `bytes` bytes (fewer at the end), valid until the next call.
+  std::span<const std::byte> next(std::size_t bytes);
+  // Throws IntegrityError naming `what` unless every byte was read and the hash matches.
+  void finish();
+
+ private:
+  void load_chunk();
+  struct State;
+  std::string what_;
+  BlobKey key_;
+  std::string codec_;
+  std::uint32_t elem_size_ = 1;
+  std::uint64_t raw_size_ = 0;
+  std::int64_t chunk_count_ = 0;
+  std::int64_t chunks_read_ = 0;
+  std::uint64_t consumed_ = 0;
+  std::unique_ptr<SQLite::Statement> chunks_;
+  ByteBuffer planes_;       // current chunk, decoded, still shuffled
+  std::size_t chunk_bytes_ = 0;
+  std::size_t chunk_pos_ = 0;  // bytes of the current chunk already handed out
+  ByteBuffer block_;
+  std::unique_ptr<State> state_;  // incremental hash
 };
 
 struct RunSpec {
