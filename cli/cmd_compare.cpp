@@ -67,6 +67,11 @@ void run_compare(const CompareArgs& a, Context& ctx) {
   o.jobs = a.jobs;
   o.cosine_threshold = a.threshold;
   const auto s = compare::compare_runs(store, golden, my, o);
+  if (s.pairs == 0) {
+    // msit stops with "The two cannot be matched."; an empty report would look like success.
+    throw Error(ErrorKind::Usage, golden + " vs " + my,
+                "no tensor pairs matched (matcher " + s.matchers.front() + "); check --match and --tokens");
+  }
   const double mb = static_cast<double>(s.bytes) / 1e6;
   std::printf("comparison %lld: '%s' (golden) vs '%s' (my), matcher %s: %llu pairs, %llu failed; %.1f MB compared in "
               "%.2f s (%.1f MB/s)\n",

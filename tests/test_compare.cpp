@@ -361,6 +361,22 @@ TEST(CompareReportCsv, CellsAreNeutralisedAgainstInjection) {
   EXPECT_NE(csv.find(",2.0,-1.0,0.5,"), std::string::npos) << csv;  // max, min, mean stay numbers
 }
 
+TEST(CompareCli, NothingMatchedIsAnError) {
+  TempDir d;
+  const std::string db = (d / "w.db").string();
+  make_dump(d, "golden", false);
+  make_dump(d, "my", false);
+  ASSERT_EQ(test::run_aitdb({"ingest", "--db", db, "--run", "g", (d / "golden/msit_dump_20250101_000000").string()}).exit_code, 0);
+  ASSERT_EQ(test::run_aitdb({"ingest", "--db", db, "--run", "m", (d / "my/msit_dump_20250101_000000").string()}).exit_code, 0);
+  auto r = test::run_aitdb({"compare", "--db", db, "g", "m", "--tokens", "7"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "aitdb: g vs m: no tensor pairs matched (matcher path); check --match and --tokens\n");
+  r = test::run_aitdb({"compare", "--db", db, "g", "m"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("8 pairs, 0 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no divergence: every pair has cosine >= 0.99"), std::string::npos) << r.out;
+}
+
 TEST(CompareSqlFunctions, ThroughAitdbQuery) {
   TempDir d;
   const std::string db = (d / "w.db").string();
