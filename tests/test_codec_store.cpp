@@ -18,11 +18,21 @@ std::vector<std::byte> random_bytes(std::size_t n, unsigned seed) {
   return v;
 }
 
-// Decodes an EncodedBlob's chunks the way the store does.
+// Decodes an EncodedBlob's chunks the way the store does: planes, then the byte order restored.
 std::vector<std::byte> decode_all(const EncodedBlob& b) {
-  ByteBuffer out;
-  for (const auto& c : b.chunks) decode_chunk(b.codec, b.elem_size, c, out);
-  return {out.begin(), out.end()};
+  std::vector<std::byte> out;
+  ByteBuffer planes;
+  for (const auto& c : b.chunks) {
+    const std::size_t n = decode_chunk_planes(b.codec, c, planes);
+    const std::size_t base = out.size();
+    out.resize(base + n);
+    if (b.codec == "shuffle+zstd") {
+      unshuffle_block(planes.data(), n / b.elem_size, 0, n / b.elem_size, b.elem_size, out.data() + base);
+    } else {
+      std::copy_n(planes.data(), n, out.data() + base);
+    }
+  }
+  return out;
 }
 
 TEST(BlobCodec, RoundTripsEveryElementSize) {

@@ -96,10 +96,7 @@ PairResult compare_pair(const Store& store, const PairTask& t, const MetricSelec
 }  // namespace
 
 void load_bytes(const Store& store, const PairTask::Side& side, ByteBuffer& bytes) {
-  if (!side.blob_key || !side.dtype) {
-    throw NotFoundError(side.describe, "holds no tensor bytes (stats-only or placeholder)");
-  }
-  if (dtype_info(*side.dtype).is_complex) throw FormatError(side.describe, "complex tensors are not compared");
+  check_loadable(side);
   store.read_blob_into(*side.blob_key, side.describe, bytes);
 }
 

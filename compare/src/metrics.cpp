@@ -285,13 +285,6 @@ PairResult compare_sources(ValueSource& golden, ValueSource& my, const MetricSel
   return compare_values(g, m, sel);
 }
 
-PairResult compare_tensors(DType golden_dtype, std::span<const std::byte> golden, DType my_dtype,
-                           std::span<const std::byte> my, const MetricSelection& sel) {
-  MemorySource gs(golden_dtype, golden.data(), golden.size() / dtype_size(golden_dtype));
-  MemorySource ms(my_dtype, my.data(), my.size() / dtype_size(my_dtype));
-  return compare_sources(gs, ms, sel);
-}
-
 PairResult compare_values(std::span<const float> golden, std::span<const float> my, const MetricSelection& sel) {
   MemorySource gs(DType::Float32, reinterpret_cast<const std::byte*>(golden.data()), golden.size());
   MemorySource ms(DType::Float32, reinterpret_cast<const std::byte*>(my.data()), my.size());
@@ -349,18 +342,6 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
     r.msprobe = pr;
   }
   return r;
-}
-
-double cosine_similarity(std::span<const float> g, std::span<const float> m) {
-  return compare_values(g, m).msit.value_or(MsitMetrics{}).cosine_similarity;
-}
-
-double kl_divergence(std::span<const float> g, std::span<const float> m) {
-  return compare_values(g, m).msit.value_or(MsitMetrics{}).kl_divergence;
-}
-
-double relative_euclidean_distance(std::span<const float> g, std::span<const float> m) {
-  return compare_values(g, m).msit.value_or(MsitMetrics{}).relative_euclidean_distance;
 }
 
 }  // namespace aitdb::compare

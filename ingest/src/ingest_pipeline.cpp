@@ -1,5 +1,3 @@
-#include <malloc.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -314,7 +312,6 @@ IngestReport ingest_path(Store& store, const fs::path& input, const IngestOption
 
   IngestProgress prog;
   std::uint64_t bytes_done = 0;
-  [[maybe_unused]] std::uint64_t trim_mark = 0;
   while (auto r = pipe.next_result()) {
     if (r->error && opt.strict) {
       throw FormatError(r->abs_path, *r->error + " (--strict: nothing was stored)");
@@ -344,12 +341,6 @@ IngestReport ingest_path(Store& store, const fs::path& input, const IngestOption
     ++rep.files;
     bytes_done += r->file.size > 0 ? static_cast<std::uint64_t>(r->file.size) : 0;
     pipe.release(r->budget);
-#if defined(__GLIBC__)
-    // Worker threads allocate encoded chunks that this thread frees; glibc keeps such freed
-    // space in the workers' arenas. Returning it every 256 MiB keeps RSS flat on long dumps.
-    if ((bytes_done >> 28U) != (trim_mark >> 28U)) malloc_trim(0);
-    trim_mark = bytes_done;
-#endif
     if (opt.on_progress) {
       prog.files = rep.files;
       prog.tensors = rep.tensors;

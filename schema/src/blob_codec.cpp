@@ -166,10 +166,6 @@ void unshuffle_range(const std::byte* in, std::size_t stride, std::size_t len, s
   }
 }
 
-void unshuffle(const std::byte* in, std::size_t n, std::size_t es, std::byte* out) {
-  unshuffle_range(in, n / es, n / es, es, out);
-}
-
 constexpr const char* kHex = "0123456789abcdef";
 
 std::string to_hex(const unsigned char* p, std::size_t n) {
@@ -273,31 +269,5 @@ void unshuffle_block(const std::byte* planes, std::size_t chunk_elems, std::size
   unshuffle_range(planes + first, chunk_elems, count, elem_size, out);
 }
 
-void decode_chunk(const std::string& codec, std::uint32_t elem_size, std::span<const std::byte> stored,
-                  ByteBuffer& out) {
-  const bool shuffled = codec == "shuffle+zstd";
-  if (!shuffled && codec != "zstd") throw IntegrityError("blob", "unknown codec '" + codec + "'");
-  const unsigned long long size = ZSTD_getFrameContentSize(stored.data(), stored.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMaxChunkRaw) {
-    throw IntegrityError("blob", "stored chunk is not a valid zstd frame");
-  }
-  const std::size_t base = out.size();
-  thread_local std::vector<std::byte> tmp;  // reused: decoding runs in loops over many tensors
-  std::byte* dst = nullptr;
-  if (shuffled) {
-    if (tmp.size() < size) tmp.resize(size);
-    dst = tmp.data();
-  } else {
-    out.resize(base + size);
-    dst = out.data() + base;
-  }
-  const std::size_t r = ZSTD_decompressDCtx(thread_dctx(), dst, size, stored.data(), stored.size());
-  if (ZSTD_isError(r) != 0U || r != size) throw IntegrityError("blob", "zstd chunk failed to decode");
-  if (shuffled) {
-    if (elem_size == 0 || size % elem_size != 0) throw IntegrityError("blob", "chunk size not a multiple of element size");
-    out.resize(base + size);
-    unshuffle(tmp.data(), size, elem_size, out.data() + base);
-  }
-}
 
 }  // namespace aitdb

@@ -196,29 +196,6 @@ std::vector<RunInfo> Store::list_runs() const {
   return out;
 }
 
-std::vector<TensorRow> Store::list_tensors(const TensorFilter& f) const {
-  std::string sql = std::string("SELECT ") + kTensorColumns +
-                    " FROM tensors t LEFT JOIN files f ON f.id = t.file_id WHERE t.run_id = ?";
-  if (f.token) sql += " AND t.token = ?";
-  if (f.op_glob) sql += " AND (t.op_path GLOB ? OR t.op_type GLOB ? OR t.io_name GLOB ?)";
-  if (f.io) sql += " AND t.io = ?";
-  if (f.dtype) sql += " AND t.dtype = ?";
-  sql += " ORDER BY t.id";
-  if (f.limit >= 0) sql += " LIMIT " + std::to_string(f.limit);
-  SQLite::Statement q(*db_, sql);
-  int i = 1;
-  q.bind(i++, f.run_id);
-  if (f.token) q.bind(i++, *f.token);
-  if (f.op_glob) {
-    for (int k = 0; k < 3; ++k) q.bind(i++, *f.op_glob);
-  }
-  if (f.io) q.bind(i++, *f.io);
-  if (f.dtype) q.bind(i++, *f.dtype);
-  std::vector<TensorRow> out;
-  while (q.executeStep()) out.push_back(read_tensor(q));
-  return out;
-}
-
 std::optional<TensorRow> Store::get_tensor(std::int64_t id) const {
   SQLite::Statement q(*db_, std::string("SELECT ") + kTensorColumns +
                                 " FROM tensors t LEFT JOIN files f ON f.id = t.file_id WHERE t.id = ?");
@@ -240,14 +217,6 @@ std::optional<TensorRow> Store::find_tensor(const std::string& run, const std::s
   return read_tensor(q);
 }
 
-std::vector<std::pair<std::string, std::string>> Store::ingest_errors(std::int64_t run_id) const {
-  SQLite::Statement q(*db_, "SELECT rel_path, reason FROM ingest_errors WHERE run_id = ? ORDER BY id");
-  q.bind(1, run_id);
-  std::vector<std::pair<std::string, std::string>> out;
-  while (q.executeStep()) out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
-  return out;
-}
-
 std::vector<std::byte> Store::read_blob(const BlobKey& key, const std::string& what) const {
   ByteBuffer out;
   read_blob_into(key, what, out);
@@ -255,37 +224,10 @@ std::vector<std::byte> Store::read_blob(const BlobKey& key, const std::string& w
 }
 
 void Store::read_blob_into(const BlobKey& key, const std::string& what, ByteBuffer& out) const {
-  SQLite::Statement meta(*db_, "SELECT codec, elem_size, raw_size, chunk_count FROM blobs WHERE key = ?");
-  meta.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
-  if (!meta.executeStep()) throw IntegrityError(what, "blob " + key.hex() + " is missing from the store");
-  const std::string codec = meta.getColumn(0).getString();
-  const auto elem_size = static_cast<std::uint32_t>(meta.getColumn(1).getInt64());
-  const auto raw_size = meta.getColumn(2).getInt64();
-  const auto chunk_count = meta.getColumn(3).getInt64();
-  out.clear();
-  out.reserve(static_cast<std::size_t>(raw_size));
-  SQLite::Statement chunks(*db_, "SELECT seq, data FROM blob_chunks WHERE key = ? ORDER BY seq");
-  chunks.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
-  std::int64_t expected_seq = 0;
-  try {
-    while (chunks.executeStep()) {
-      if (chunks.getColumn(0).getInt64() != expected_seq++) {
-        throw IntegrityError(what, "blob " + key.hex() + " has a missing chunk");
-      }
-      const SQLite::Column c = chunks.getColumn(1);
-      decode_chunk(codec, elem_size,
-                   {static_cast<const std::byte*>(c.getBlob()), static_cast<std::size_t>(c.getBytes())}, out);
-    }
-  } catch (const IntegrityError& e) {
-    if (e.path() == what) throw;
-    throw IntegrityError(what, "blob " + key.hex() + ": " + e.reason());
-  }
-  if (expected_seq != chunk_count || static_cast<std::int64_t>(out.size()) != raw_size) {
-    throw IntegrityError(what, "blob " + key.hex() + " is incomplete in the store");
-  }
-  if (!(content_key(out) == key)) {
-    throw IntegrityError(what, "blob " + key.hex() + " failed its content hash check (corrupted store)");
-  }
+  BlobStream stream(*this, key, what);
+  out.resize(static_cast<std::size_t>(stream.size()));
+  stream.read(out.data(), out.size());
+  stream.finish();
 }
 
 namespace {
@@ -349,6 +291,12 @@ void BlobStream::load_chunk() {
 std::span<const std::byte> BlobStream::next(std::size_t bytes) {
   bytes = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, raw_size_ - consumed_));
   if (block_.size() < bytes) block_.resize(bytes);
+  read(block_.data(), bytes);
+  return {block_.data(), bytes};
+}
+
+void BlobStream::read(std::byte* dst, std::size_t bytes) {
+  if (bytes > raw_size_ - consumed_) throw IntegrityError(what_, "read past the end of blob " + key_.hex());
   std::size_t filled = 0;
   while (filled < bytes) {
     if (chunk_pos_ == chunk_bytes_) load_chunk();
@@ -356,16 +304,15 @@ std::span<const std::byte> BlobStream::next(std::size_t bytes) {
     if (codec_ == "shuffle+zstd") {
       if (take % elem_size_ != 0) throw IntegrityError(what_, "block is not a whole number of elements");
       unshuffle_block(planes_.data(), chunk_bytes_ / elem_size_, chunk_pos_ / elem_size_, take / elem_size_, elem_size_,
-                      block_.data() + filled);
+                      dst + filled);
     } else {
-      std::copy_n(planes_.data() + chunk_pos_, take, block_.data() + filled);
+      std::copy_n(planes_.data() + chunk_pos_, take, dst + filled);
     }
     chunk_pos_ += take;
     filled += take;
   }
-  XXH3_128bits_update(state_->hash.get(), block_.data(), bytes);
+  XXH3_128bits_update(state_->hash.get(), dst, bytes);
   consumed_ += bytes;
-  return {block_.data(), bytes};
 }
 
 void BlobStream::finish() {

@@ -59,14 +59,4 @@ class ValueSource {
 // The metrics over two sources, reading each once front to back (twice for msprobe).
 PairResult compare_sources(ValueSource& golden, ValueSource& my, const MetricSelection& sel = {});
 
-// The same on stored tensor bytes of any real dtype, converted to float32 block by block as msit's
-// `.float()` does, so no full float copy of either tensor is made.
-PairResult compare_tensors(DType golden_dtype, std::span<const std::byte> golden, DType my_dtype,
-                           std::span<const std::byte> my, const MetricSelection& sel = {});
-
-// Individual kernels (inputs pre-checked: same length, all finite, non-empty).
-double cosine_similarity(std::span<const float> g, std::span<const float> m);
-double kl_divergence(std::span<const float> g, std::span<const float> m);
-double relative_euclidean_distance(std::span<const float> g, std::span<const float> m);
-
 }  // namespace aitdb::compare

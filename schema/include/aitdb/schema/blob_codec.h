@@ -66,8 +66,4 @@ std::size_t decode_chunk_planes(const std::string& codec, std::span<const std::b
 void unshuffle_block(const std::byte* planes, std::size_t chunk_elems, std::size_t first, std::size_t count,
                      std::size_t elem_size, std::byte* out);
 
-// Decodes one stored chunk (its codec and element size as recorded) and appends the raw bytes.
-void decode_chunk(const std::string& codec, std::uint32_t elem_size, std::span<const std::byte> stored,
-                  ByteBuffer& out);
-
 }  // namespace aitdb

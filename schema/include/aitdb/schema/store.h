@@ -93,15 +93,6 @@ struct TensorRow {
   std::optional<std::string> rel_path;  // filled on reads (joined from files)
 };
 
-struct TensorFilter {
-  std::int64_t run_id = 0;
-  std::optional<std::int64_t> token;
-  std::optional<std::string> op_glob;  // GLOB on op_path, op_type or io_name
-  std::optional<std::string> io;
-  std::optional<std::string> dtype;
-  std::int64_t limit = -1;
-};
-
 // One tensor pair of a comparison, with what a worker needs to load both sides.
 struct PairTask {
   std::int64_t pair_id = 0;
@@ -165,12 +156,10 @@ class Store {
   std::optional<RunInfo> find_run(const std::string& name) const;
   std::optional<RunInfo> find_run_by_id(std::int64_t id) const;
   std::vector<RunInfo> list_runs() const;
-  std::vector<TensorRow> list_tensors(const TensorFilter& f) const;
   std::optional<TensorRow> get_tensor(std::int64_t id) const;
   // Tensor by run name and file path (relative to the run root) plus optional name inside it.
   std::optional<TensorRow> find_tensor(const std::string& run, const std::string& rel_path,
                                        const std::string& name) const;
-  std::vector<std::pair<std::string, std::string>> ingest_errors(std::int64_t run_id) const;
 
   // Decodes a blob and re-hashes it; a mismatch throws IntegrityError naming `what`.
   std::vector<std::byte> read_blob(const BlobKey& key, const std::string& what) const;
@@ -223,6 +212,8 @@ class BlobStream {
   [[nodiscard]] std::uint64_t size() const { return raw_size_; }
   // The next `bytes` bytes (fewer at the end), valid until the next call.
   std::span<const std::byte> next(std::size_t bytes);
+  // The next `bytes` bytes into dst (all of them must remain).
+  void read(std::byte* dst, std::size_t bytes);
   // Throws IntegrityError naming `what` unless every byte was read and the hash matches.
   void finish();
 
