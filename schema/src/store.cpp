@@ -247,6 +247,12 @@ void give_buffer(ByteBuffer&& b) {
 
 struct BlobStream::State {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash{XXH3_createState(), &XXH3_freeState};
+  // Chunks are read through the incremental-blob API into `stored`, a buffer reused across
+  // chunks and tensors: SQLite then reads the overflow pages straight into it, where a column
+  // value would be assembled in a fresh allocation (page faults) through the page cache (a copy).
+  std::unique_ptr<sqlite3_blob, decltype(&sqlite3_blob_close)> blob{nullptr, &sqlite3_blob_close};
+  ByteBuffer stored = take_buffer();
+  sqlite3* db = nullptr;
 };
 
 BlobStream::BlobStream(const Store& store, const BlobKey& key, std::string what)
@@ -260,12 +266,15 @@ BlobStream::BlobStream(const Store& store, const BlobKey& key, std::string what)
   raw_size_ = static_cast<std::uint64_t>(meta.getColumn(2).getInt64());
   chunk_count_ = meta.getColumn(3).getInt64();
   if (elem_size_ == 0) throw IntegrityError(what_, "blob " + key.hex() + " has element size 0");
-  chunks_ = std::make_unique<SQLite::Statement>(db, "SELECT seq, data FROM blob_chunks WHERE key = ? ORDER BY seq");
+  chunks_ = std::make_unique<SQLite::Statement>(
+      db, "SELECT seq, rowid, length(data) FROM blob_chunks WHERE key = ? ORDER BY seq");
+  state_->db = db.getHandle();
   chunks_->bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
   if (!state_->hash || XXH3_128bits_reset(state_->hash.get()) != XXH_OK) throw IntegrityError(what_, "cannot hash");
 }
 
 BlobStream::~BlobStream() {
+  give_buffer(std::move(state_->stored));
   give_buffer(std::move(planes_));
   give_buffer(std::move(block_));
 }
@@ -275,10 +284,29 @@ void BlobStream::load_chunk() {
   if (chunks_->getColumn(0).getInt64() != chunks_read_++) {
     throw IntegrityError(what_, "blob " + key_.hex() + " has a missing chunk");
   }
-  const SQLite::Column c = chunks_->getColumn(1);
+  const sqlite3_int64 rowid = chunks_->getColumn(1).getInt64();
+  const auto stored_bytes = static_cast<std::size_t>(chunks_->getColumn(2).getInt64());
+  int rc = SQLITE_OK;
+  if (state_->blob) {
+    rc = sqlite3_blob_reopen(state_->blob.get(), rowid);
+  } else {
+    sqlite3_blob* opened = nullptr;
+    rc = sqlite3_blob_open(state_->db, "main", "blob_chunks", "data", rowid, 0, &opened);
+    state_->blob.reset(opened);
+  }
+  sqlite3_blob* raw = state_->blob.get();
+  if (rc != SQLITE_OK || raw == nullptr || static_cast<std::size_t>(sqlite3_blob_bytes(raw)) != stored_bytes) {
+    throw IntegrityError(what_, "blob " + key_.hex() + ": cannot read chunk " + std::to_string(chunks_read_ - 1) +
+                                    ": " + sqlite3_errmsg(state_->db));
+  }
+  ByteBuffer& stored = state_->stored;
+  if (stored.size() < stored_bytes) stored.resize(stored_bytes);
+  if (sqlite3_blob_read(raw, stored.data(), static_cast<int>(stored_bytes), 0) != SQLITE_OK) {
+    throw IntegrityError(what_, "blob " + key_.hex() + ": cannot read chunk " + std::to_string(chunks_read_ - 1) +
+                                    ": " + sqlite3_errmsg(state_->db));
+  }
   try {
-    chunk_bytes_ = decode_chunk_planes(
-        codec_, {static_cast<const std::byte*>(c.getBlob()), static_cast<std::size_t>(c.getBytes())}, planes_);
+    chunk_bytes_ = decode_chunk_planes(codec_, {stored.data(), stored_bytes}, planes_);
   } catch (const IntegrityError& e) {
     throw IntegrityError(what_, "blob " + key_.hex() + ": " + e.reason());
   }
