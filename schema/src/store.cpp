@@ -2,7 +2,6 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
-#include <xxhash.h>
 
 #include <filesystem>
 #include <sstream>
@@ -246,7 +245,7 @@ void give_buffer(ByteBuffer&& b) {
 }  // namespace
 
 struct BlobStream::State {
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash{XXH3_createState(), &XXH3_freeState};
+  ContentHasher hash;
   // Chunks are read through the incremental-blob API into `stored`, a buffer reused across
   // chunks and tensors: SQLite then reads the overflow pages straight into it, where a column
   // value would be assembled in a fresh allocation (page faults) through the page cache (a copy).
@@ -270,7 +269,6 @@ BlobStream::BlobStream(const Store& store, const BlobKey& key, std::string what)
       db, "SELECT seq, rowid, length(data) FROM blob_chunks WHERE key = ? ORDER BY seq");
   state_->db = db.getHandle();
   chunks_->bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
-  if (!state_->hash || XXH3_128bits_reset(state_->hash.get()) != XXH_OK) throw IntegrityError(what_, "cannot hash");
 }
 
 BlobStream::~BlobStream() {
@@ -339,7 +337,7 @@ void BlobStream::read(std::byte* dst, std::size_t bytes) {
     chunk_pos_ += take;
     filled += take;
   }
-  XXH3_128bits_update(state_->hash.get(), dst, bytes);
+  state_->hash.update({dst, bytes});
   consumed_ += bytes;
 }
 
@@ -347,9 +345,7 @@ void BlobStream::finish() {
   if (consumed_ != raw_size_ || chunks_read_ != chunk_count_ || chunk_pos_ != chunk_bytes_) {
     throw IntegrityError(what_, "blob " + key_.hex() + " was not read to its end or has extra chunks");
   }
-  XXH128_canonical_t c;
-  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state_->hash.get()));
-  if (!std::equal(std::begin(c.digest), std::end(c.digest), key_.bytes.begin())) {
+  if (state_->hash.key() != key_) {
     throw IntegrityError(what_, "blob " + key_.hex() + " failed its content hash check (corrupted store)");
   }
 }

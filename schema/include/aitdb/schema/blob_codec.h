@@ -46,6 +46,21 @@ struct BlobKey {
 };
 
 BlobKey content_key(std::span<const std::byte> raw);
+
+// content_key of bytes that arrive in pieces.
+class ContentHasher {
+ public:
+  ContentHasher();
+  ~ContentHasher();
+  ContentHasher(const ContentHasher&) = delete;
+  ContentHasher& operator=(const ContentHasher&) = delete;
+  void update(std::span<const std::byte> bytes);
+  [[nodiscard]] BlobKey key() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 std::string md5_hex(std::span<const std::byte> raw);
 
 struct EncodedBlob {
