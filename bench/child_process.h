@@ -16,11 +16,32 @@ namespace aitdb::bench {
 struct Run {
   double seconds = 0;
   long max_rss_kb = 0;
+  double cpu_seconds = 0;  // the child's user + system time
+  double steal_pct = 0;    // share of the machine's CPU time the hypervisor took during the run
   int status = -1;
 };
 
+// Aggregate CPU tick counters of /proc/stat: all states, and steal (8th field).
+struct CpuTicks {
+  unsigned long long total = 0, steal = 0;
+};
+inline CpuTicks cpu_ticks() {
+  CpuTicks t;
+  if (std::FILE* f = std::fopen("/proc/stat", "r")) {
+    unsigned long long v[8] = {};
+    if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                    &v[7]) == 8) {
+      for (const auto x : v) t.total += x;
+      t.steal = v[7];
+    }
+    std::fclose(f);
+  }
+  return t;
+}
+
 inline Run run(const std::vector<std::string>& args) {
   std::fflush(stdout);  // the child would otherwise flush our buffered lines a second time
+  const CpuTicks c0 = cpu_ticks();
   const auto t0 = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -38,6 +59,12 @@ inline Run run(const std::vector<std::string>& args) {
   Run r;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.max_rss_kb = ru.ru_maxrss;
+  r.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                  static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  const CpuTicks c1 = cpu_ticks();
+  if (c1.total > c0.total) {
+    r.steal_pct = 100.0 * static_cast<double>(c1.steal - c0.steal) / static_cast<double>(c1.total - c0.total);
+  }
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
