@@ -225,6 +225,19 @@ TEST(Store, CorruptedBlobIsDetectedOnRead) {
   } catch (const IntegrityError& e) {
     EXPECT_EQ(e.path(), "tensor 1");
   }
+  // A chunk stored as text, or empty, cannot be decoded either: an integrity error.
+  for (const char* value : {"'text'", "x''"}) {
+    sqlite3* h = nullptr;
+    sqlite3_open(db.c_str(), &h);
+    sqlite3_exec(h, (std::string("UPDATE blob_chunks SET data = ") + value).c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(h);
+    try {
+      s.read_blob(key, "tensor 1");
+      FAIL() << value;
+    } catch (const IntegrityError& e) {
+      EXPECT_EQ(e.path(), "tensor 1");
+    }
+  }
 }
 
 TEST(Store, ExecuteBindsParametersAndReportsSqlErrors) {

@@ -247,8 +247,8 @@ void give_buffer(ByteBuffer&& b) {
 struct BlobStream::State {
   ContentHasher hash;
   // Chunks are read through the incremental-blob API into `stored`, a buffer reused across
-  // chunks and tensors: SQLite then reads the overflow pages straight into it, where a column
-  // value would be assembled in a fresh allocation (page faults) through the page cache (a copy).
+  // chunks and tensors: as a column value each chunk was assembled in a fresh multi-MiB
+  // allocation, and page faults plus heap trimming cost more than the copy itself.
   std::unique_ptr<sqlite3_blob, decltype(&sqlite3_blob_close)> blob{nullptr, &sqlite3_blob_close};
   ByteBuffer stored = take_buffer();
   sqlite3* db = nullptr;
@@ -293,16 +293,16 @@ void BlobStream::load_chunk() {
     state_->blob.reset(opened);
   }
   sqlite3_blob* raw = state_->blob.get();
+  const auto unreadable = [&] {
+    return IntegrityError(what_, "blob " + key_.hex() + ": cannot read chunk " + std::to_string(chunks_read_ - 1) +
+                                     ": " + sqlite3_errmsg(state_->db));
+  };
   if (rc != SQLITE_OK || raw == nullptr || static_cast<std::size_t>(sqlite3_blob_bytes(raw)) != stored_bytes) {
-    throw IntegrityError(what_, "blob " + key_.hex() + ": cannot read chunk " + std::to_string(chunks_read_ - 1) +
-                                    ": " + sqlite3_errmsg(state_->db));
+    throw unreadable();
   }
   ByteBuffer& stored = state_->stored;
   if (stored.size() < stored_bytes) stored.resize(stored_bytes);
-  if (sqlite3_blob_read(raw, stored.data(), static_cast<int>(stored_bytes), 0) != SQLITE_OK) {
-    throw IntegrityError(what_, "blob " + key_.hex() + ": cannot read chunk " + std::to_string(chunks_read_ - 1) +
-                                    ": " + sqlite3_errmsg(state_->db));
-  }
+  if (sqlite3_blob_read(raw, stored.data(), static_cast<int>(stored_bytes), 0) != SQLITE_OK) throw unreadable();
   try {
     chunk_bytes_ = decode_chunk_planes(codec_, {stored.data(), stored_bytes}, planes_);
   } catch (const IntegrityError& e) {
