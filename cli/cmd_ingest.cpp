@@ -108,7 +108,7 @@ void register_ingest(CLI::App& app, Context& ctx) {
   cmd->add_flag("--stats-only", args->stats_only, "Keep statistics only, not tensor bytes");
   cmd->add_flag("--replace", args->replace, "Replace an existing run of the same name");
   cmd->add_flag("--strict", args->strict, "Fail the whole ingest on the first bad file");
-  cmd->add_option("--level", args->level, "zstd level (1-19, default 3)");
+  cmd->add_option("--level", args->level, "zstd level (1-19, default " + std::to_string(kDefaultZstdLevel) + ")");
   cmd->add_option("--max-file-size", args->max_file_size, "Refuse files larger than this many bytes (default 10 GiB)");
   add_db_option(*cmd, ctx);
   cmd->callback([args, &ctx] { run_ingest(*args, ctx); });

@@ -334,7 +334,7 @@ EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, i
     // A shuffled plane of floats is a stream of i.i.d. symbols (sign/exponent bytes, noisy
     // mantissa bytes): short matches cost time and buy nothing, entropy coding does the work.
     // Asking for the longest minimum match zstd allows makes shuffled tensors 1.2-1.5x faster to
-    // compress at level 3 and never larger in our measurements (docs/storage.md).
+    // compress at level 3 and never larger in our measurements (docs/schema.md).
     if (shuffled && level < 10) ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, 7);
     const std::size_t r = ZSTD_compress2(cctx, compressed.data(), compressed.size(), src, n);
     if (ZSTD_isError(r) != 0U) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
