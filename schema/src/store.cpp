@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <array>
 #include <filesystem>
 #include <sstream>
 
@@ -230,17 +231,22 @@ void Store::read_blob_into(const BlobKey& key, const std::string& what, ByteBuff
 }
 
 namespace {
-// Streams come and go per tensor; their decode buffers stay with the thread so the pages are
-// reused instead of being mapped and faulted in again for every tensor.
-thread_local std::vector<ByteBuffer> spare_buffers;
-ByteBuffer take_buffer() {
-  if (spare_buffers.empty()) return {};
-  ByteBuffer b = std::move(spare_buffers.back());
-  spare_buffers.pop_back();
+// Streams come and go per tensor; their buffers stay with the thread so the pages are reused
+// instead of being mapped and faulted in again for every tensor. One pool per role: a pool shared
+// by the multi-MiB chunk buffers and the small block buffers handed a small buffer to a big role
+// at random, and the regrowth (fresh pages, page faults, munmap) cost 20% of a small comparison.
+enum class BufferRole : std::size_t { Stored, Planes, Block, Count };
+thread_local std::array<std::vector<ByteBuffer>, static_cast<std::size_t>(BufferRole::Count)> spare_buffers;
+ByteBuffer take_buffer(BufferRole role) {
+  auto& pool = spare_buffers[static_cast<std::size_t>(role)];
+  if (pool.empty()) return {};
+  ByteBuffer b = std::move(pool.back());
+  pool.pop_back();
   return b;
 }
-void give_buffer(ByteBuffer&& b) {
-  if (spare_buffers.size() < 8) spare_buffers.push_back(std::move(b));
+void give_buffer(BufferRole role, ByteBuffer&& b) {
+  auto& pool = spare_buffers[static_cast<std::size_t>(role)];
+  if (pool.size() < 4) pool.push_back(std::move(b));  // a comparison holds two streams per thread
 }
 }  // namespace
 
@@ -250,12 +256,12 @@ struct BlobStream::State {
   // chunks and tensors: as a column value each chunk was assembled in a fresh multi-MiB
   // allocation, and page faults plus heap trimming cost more than the copy itself.
   std::unique_ptr<sqlite3_blob, decltype(&sqlite3_blob_close)> blob{nullptr, &sqlite3_blob_close};
-  ByteBuffer stored = take_buffer();
+  ByteBuffer stored = take_buffer(BufferRole::Stored);
   sqlite3* db = nullptr;
 };
 
 BlobStream::BlobStream(const Store& store, const BlobKey& key, std::string what)
-    : what_(std::move(what)), key_(key), planes_(take_buffer()), block_(take_buffer()), state_(std::make_unique<State>()) {
+    : what_(std::move(what)), key_(key), planes_(take_buffer(BufferRole::Planes)), block_(take_buffer(BufferRole::Block)), state_(std::make_unique<State>()) {
   const SQLite::Database& db = *store.db_;
   SQLite::Statement meta(db, "SELECT codec, elem_size, raw_size, chunk_count FROM blobs WHERE key = ?");
   meta.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
@@ -272,9 +278,9 @@ BlobStream::BlobStream(const Store& store, const BlobKey& key, std::string what)
 }
 
 BlobStream::~BlobStream() {
-  give_buffer(std::move(state_->stored));
-  give_buffer(std::move(planes_));
-  give_buffer(std::move(block_));
+  give_buffer(BufferRole::Stored, std::move(state_->stored));
+  give_buffer(BufferRole::Planes, std::move(planes_));
+  give_buffer(BufferRole::Block, std::move(block_));
 }
 
 void BlobStream::load_chunk() {
