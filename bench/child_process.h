@@ -4,11 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace aitdb::bench {
@@ -74,7 +76,15 @@ struct BenchArgs {
   std::string aitdb;             // absolute path of the aitdb binary
   std::string work;              // scratch directory for generated dumps
   std::vector<double> sizes_mb;  // dump sizes to run, default 100 and 1024 MB
+  // On a VM the host keeps writing freshly written files out for seconds after `sync` returns
+  // and takes CPU from the guest meanwhile (measured: first runs 1.5-2x slower, up to 30%
+  // steal). Benchmarks wait this long after writing a dump or database (AITDB_BENCH_SETTLE).
+  double settle_s = 20;
+  int repeats = 3;  // timed runs per size, the median is the figure (AITDB_BENCH_REPEATS)
 };
+
+// Lets freshly written data reach the disk before a timed run (see BenchArgs::settle_s).
+inline void settle(double seconds);
 
 // argv: AITDB_BIN WORK_DIR [SIZE_MB ...]; prints usage and exits 2 when too short.
 inline BenchArgs parse_bench_args(int argc, char** argv, const char* name) {
@@ -85,7 +95,20 @@ inline BenchArgs parse_bench_args(int argc, char** argv, const char* name) {
   BenchArgs a{std::filesystem::absolute(argv[1]).string(), argv[2], {}};
   for (int i = 3; i < argc; ++i) a.sizes_mb.push_back(std::strtod(argv[i], nullptr));
   if (a.sizes_mb.empty()) a.sizes_mb = {100, 1024};
+  if (const char* v = std::getenv("AITDB_BENCH_SETTLE")) a.settle_s = std::strtod(v, nullptr);
+  if (const char* v = std::getenv("AITDB_BENCH_REPEATS")) a.repeats = std::max(1, std::atoi(v));
   return a;
+}
+
+inline void settle(double seconds) {
+  run({"sync"});
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
+// The middle value (the upper one of the two middles for an even count).
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 }  // namespace aitdb::bench

@@ -4,16 +4,12 @@
 //
 //   aitdb_compare_bench AITDB_BIN WORK_DIR [SIZE_MB ...]     (default sizes: 100 1024)
 //
-// On a VM the host is still writing the fresh database out for some seconds after `sync`
-// returns, and takes CPU from the guest meanwhile (measured: up to 30% steal and a first
-// comparison 1.5-2x slower). So the benchmark waits AITDB_BENCH_SETTLE seconds (default 20)
-// after ingest, then compares three times, each a new comparison of the same runs; every run is
+// After ingest it waits for the fresh database to settle (BenchArgs::settle_s), then compares
+// AITDB_BENCH_REPEATS times (default 3), each a new comparison of the same runs; every run is
 // printed with the steal share /proc/stat saw during it, and the median is the figure.
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 
 #include "child_process.h"
 #include "dump_generator.h"
@@ -26,9 +22,6 @@ int main(int argc, char** argv) {
   const std::string& aitdb = args.aitdb;
   const fs::path work = args.work;
   const std::vector<double>& sizes = args.sizes_mb;
-  const char* settle_env = std::getenv("AITDB_BENCH_SETTLE");
-  const double settle_s = settle_env != nullptr ? std::strtod(settle_env, nullptr) : 20.0;
-  constexpr int kRepeats = 3;
   std::printf("%-8s %7s %12s %4s %10s %12s %10s %8s %12s\n", "dump_MB", "tensors", "compared_MB", "run", "compare_s",
               "compare_MB/s", "cpu_s", "steal_%", "peak_RSS_MB");
   int rc = 0;
@@ -49,12 +42,11 @@ int main(int argc, char** argv) {
     }
     fs::remove_all(dir / "golden");  // the comparison reads only the warehouse
     fs::remove_all(dir / "my");
-    run({"sync"});  // no write-back of the fresh database competing with the comparison
-    std::this_thread::sleep_for(std::chrono::duration<double>(settle_s));
+    aitdb::bench::settle(args.settle_s);  // no write-back of the fresh database competing
     const double compared = 2.0 * static_cast<double>(st.bytes) / 1e6;
     std::vector<double> rates;
     double peak_rss_mb = 0;
-    for (int k = 1; k <= kRepeats; ++k) {
+    for (int k = 1; k <= args.repeats; ++k) {
       // --inputs: every tensor of both dumps is compared, so the MB figure is exact.
       const auto c = run({aitdb, "compare", "--db", db, "golden", "my", "--inputs"});
       if (c.status != 0) {
@@ -68,9 +60,9 @@ int main(int argc, char** argv) {
                   c.cpu_seconds, c.steal_pct, static_cast<double>(c.max_rss_kb) / 1024.0);
       std::fflush(stdout);
     }
-    std::sort(rates.begin(), rates.end());
-    std::printf("%-8.0f median %.1f MB/s (min %.1f, max %.1f), peak RSS %.1f MB\n", mb, rates[kRepeats / 2],
-                rates.front(), rates.back(), peak_rss_mb);
+    std::printf("%-8.0f median %.1f MB/s (min %.1f, max %.1f), peak RSS %.1f MB\n", mb,
+                aitdb::bench::median(rates), *std::min_element(rates.begin(), rates.end()),
+                *std::max_element(rates.begin(), rates.end()), peak_rss_mb);
     std::printf("         target: >= 1000 MB/s; peak RSS flat as the dump grows\n");
     std::fflush(stdout);
     fs::remove_all(dir);

@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <memory>
+#include <mutex>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -300,6 +301,70 @@ std::string md5_hex(std::span<const std::byte> raw) {
   return to_hex(digest, len);
 }
 
+namespace {
+// Retention is bounded by count and bytes; beyond that, buffers are simply freed. In flight at
+// once are about the ingest budget's worth plus one per worker, which this covers for tensors
+// up to ~8 MiB; larger chunks come and go as before.
+constexpr std::size_t kPooledChunks = 8;
+constexpr std::size_t kPooledBytes = 64U << 20U;
+std::mutex chunk_pool_mutex;
+std::vector<ByteBuffer> chunk_pool;
+std::size_t chunk_pool_bytes = 0;
+}  // namespace
+
+ChunkBuffer ChunkBuffer::with_capacity(std::size_t capacity) {
+  ChunkBuffer c;
+  {
+    std::lock_guard lk(chunk_pool_mutex);
+    // The smallest pooled buffer that fits, so a small chunk does not take a big buffer.
+    auto best = chunk_pool.end();
+    for (auto it = chunk_pool.begin(); it != chunk_pool.end(); ++it) {
+      if (it->capacity() >= capacity && (best == chunk_pool.end() || it->capacity() < best->capacity())) best = it;
+    }
+    if (best == chunk_pool.end() && !chunk_pool.empty()) best = chunk_pool.begin();  // grows once, then fits
+    if (best != chunk_pool.end()) {
+      chunk_pool_bytes -= best->capacity();
+      c.buf_ = std::move(*best);
+      chunk_pool.erase(best);
+    }
+  }
+  if (c.buf_.size() < capacity) c.buf_.resize(capacity);
+  return c;
+}
+
+void ChunkBuffer::set_size(std::size_t n) {
+  if (n > buf_.size()) throw std::logic_error("ChunkBuffer::set_size beyond capacity");
+  size_ = n;
+}
+
+ChunkBuffer::ChunkBuffer(ChunkBuffer&& other) noexcept : buf_(std::move(other.buf_)), size_(other.size_) {
+  other.buf_ = ByteBuffer();
+  other.size_ = 0;
+}
+
+ChunkBuffer& ChunkBuffer::operator=(ChunkBuffer&& other) noexcept {
+  if (this != &other) {
+    ChunkBuffer old(std::move(*this));  // returns this buffer's storage to the pool
+    buf_ = std::move(other.buf_);
+    size_ = other.size_;
+    other.buf_ = ByteBuffer();
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+ChunkBuffer::~ChunkBuffer() {
+  if (buf_.capacity() == 0) return;
+  try {
+    std::lock_guard lk(chunk_pool_mutex);
+    if (chunk_pool.size() < kPooledChunks && chunk_pool_bytes + buf_.capacity() <= kPooledBytes) {
+      chunk_pool_bytes += buf_.capacity();
+      chunk_pool.push_back(std::move(buf_));
+    }
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a full pool (or no memory for its slot) just frees
+  }
+}
+
 std::uint64_t EncodedBlob::stored_size() const {
   std::uint64_t s = 0;
   for (const auto& c : chunks) s += c.size();
@@ -318,7 +383,6 @@ EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, i
   // Per-thread scratch reused across blobs: fresh multi-MiB buffers per tensor cost more in page
   // faults than the shuffle itself.
   thread_local std::vector<std::byte> scratch;
-  thread_local std::vector<std::byte> compressed;
   for (std::size_t off = 0; off < raw.size(); off += chunk_raw) {
     const std::size_t n = std::min(chunk_raw, raw.size() - off);
     const std::byte* src = raw.data() + off;
@@ -327,7 +391,7 @@ EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, i
       shuffle(src, n, elem_size, scratch.data());
       src = scratch.data();
     }
-    if (compressed.size() < ZSTD_compressBound(n)) compressed.resize(ZSTD_compressBound(n));
+    ChunkBuffer chunk = ChunkBuffer::with_capacity(ZSTD_compressBound(n));
     ZSTD_CCtx* cctx = thread_cctx();
     ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
@@ -336,9 +400,10 @@ EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, i
     // Asking for the longest minimum match zstd allows makes shuffled tensors 1.2-1.5x faster to
     // compress at level 3 and never larger in our measurements (docs/schema.md).
     if (shuffled && level < 10) ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, 7);
-    const std::size_t r = ZSTD_compress2(cctx, compressed.data(), compressed.size(), src, n);
+    const std::size_t r = ZSTD_compress2(cctx, chunk.data(), ZSTD_compressBound(n), src, n);
     if (ZSTD_isError(r) != 0U) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
-    b.chunks.emplace_back(compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(r));
+    chunk.set_size(r);
+    b.chunks.push_back(std::move(chunk));
   }
   return b;
 }

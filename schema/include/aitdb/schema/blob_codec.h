@@ -66,12 +66,37 @@ class ContentHasher {
 };
 std::string md5_hex(std::span<const std::byte> raw);
 
+// The stored bytes of one chunk. Its storage is taken from, and given back to, a small
+// process-wide pool: chunks are compressed on ingest workers and freed by the writer thread once
+// stored, and a fresh multi-MiB allocation per tensor fragmented the heap so that peak RSS crept
+// up with the number of tensors ingested.
+class ChunkBuffer {
+ public:
+  ChunkBuffer() = default;
+  ~ChunkBuffer();
+  ChunkBuffer(ChunkBuffer&& other) noexcept;
+  ChunkBuffer& operator=(ChunkBuffer&& other) noexcept;
+  ChunkBuffer(const ChunkBuffer&) = delete;
+  ChunkBuffer& operator=(const ChunkBuffer&) = delete;
+  // A pooled buffer with room for `capacity` bytes; fill it through data() and set the size.
+  static ChunkBuffer with_capacity(std::size_t capacity);
+  [[nodiscard]] std::byte* data() { return buf_.data(); }
+  [[nodiscard]] const std::byte* data() const { return buf_.data(); }
+  [[nodiscard]] std::size_t size() const { return size_; }
+  void set_size(std::size_t n);  // n <= the capacity asked for
+  operator std::span<const std::byte>() const { return {buf_.data(), size_}; }  // NOLINT: a byte view
+
+ private:
+  ByteBuffer buf_;
+  std::size_t size_ = 0;
+};
+
 struct EncodedBlob {
   BlobKey key;
   std::string codec;  // "zstd" or "shuffle+zstd"
   std::uint32_t elem_size = 1;
   std::uint64_t raw_size = 0;
-  std::vector<std::vector<std::byte>> chunks;
+  std::vector<ChunkBuffer> chunks;
   [[nodiscard]] std::uint64_t stored_size() const;
 };
 
