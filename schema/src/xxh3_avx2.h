@@ -4,11 +4,11 @@
 // state type differs by name (not by layout) between that file and the library's users.
 #include <xxhash.h>
 
-#include <cstddef>
+#include <stddef.h>  // NOLINT(modernize-deprecated-headers): C only, see xxh3_avx2.cpp
 
 namespace aitdb::detail {
 void xxh3_avx2_reset(void* state);
-void xxh3_avx2_update(void* state, const void* data, std::size_t len);
+void xxh3_avx2_update(void* state, const void* data, size_t len);
 XXH128_hash_t xxh3_avx2_digest(const void* state);
-XXH128_hash_t xxh3_avx2_hash(const void* data, std::size_t len);
+XXH128_hash_t xxh3_avx2_hash(const void* data, size_t len);
 }  // namespace aitdb::detail
