@@ -73,6 +73,45 @@ TEST(BlobCodec, ShuffleHelpsFloatData) {
   EXPECT_LT(shuffled.stored_size(), plain.stored_size());
 }
 
+TEST(BlobCodec, ChunkBuffersAreReusedThroughThePool) {
+  ChunkBuffer::release_pool();  // other tests' chunks may be pooled
+  EXPECT_EQ(ChunkBuffer::pooled_bytes(), 0U);
+  constexpr std::size_t kCap = 1U << 20U;
+  const std::byte* first = nullptr;
+  {
+    ChunkBuffer c = ChunkBuffer::with_capacity(kCap);
+    c.set_size(100);
+    EXPECT_EQ(c.size(), 100U);
+    EXPECT_THROW(c.set_size(kCap + 1), std::logic_error);
+    first = c.data();
+    ChunkBuffer moved(std::move(c));
+    EXPECT_EQ(moved.data(), first);
+    EXPECT_EQ(moved.size(), 100U);
+    EXPECT_EQ(c.size(), 0U);  // NOLINT(bugprone-use-after-move): a moved-from buffer is empty
+  }
+  // Returned to the pool on destruction: the next request that fits gets the same storage.
+  EXPECT_EQ(ChunkBuffer::pooled_bytes(), kCap);
+  {
+    const ChunkBuffer again = ChunkBuffer::with_capacity(kCap);
+    EXPECT_EQ(again.data(), first);
+    EXPECT_EQ(ChunkBuffer::pooled_bytes(), 0U);
+  }
+  // Retention is bounded: of twenty 4 MiB buffers freed at once, at most eight stay pooled.
+  {
+    std::vector<ChunkBuffer> many;
+    for (int i = 0; i < 20; ++i) many.push_back(ChunkBuffer::with_capacity(4U << 20U));
+  }
+  EXPECT_LE(ChunkBuffer::pooled_bytes(), 8U * (4U << 20U));
+  EXPECT_GT(ChunkBuffer::pooled_bytes(), 0U);
+  ChunkBuffer::release_pool();
+  // Chunks of an encoded blob are such buffers, and read back through their byte view.
+  const auto raw = random_bytes(4 * 5000, 3);
+  const auto b = encode_blob(raw, 4, 1);
+  ASSERT_EQ(b.chunks.size(), 1U);
+  EXPECT_EQ(std::span<const std::byte>(b.chunks[0]).size(), b.chunks[0].size());
+  EXPECT_EQ(decode_all(b), raw);
+}
+
 TEST(BlobCodec, KnownHashes) {
   // XXH3-128 of the empty input and MD5 reference values.
   EXPECT_EQ(content_key({}).hex(), "99aa06d3014798d86001c324468d497f");

@@ -332,6 +332,18 @@ ChunkBuffer ChunkBuffer::with_capacity(std::size_t capacity) {
   return c;
 }
 
+std::size_t ChunkBuffer::pooled_bytes() {
+  std::lock_guard lk(chunk_pool_mutex);
+  return chunk_pool_bytes;
+}
+
+void ChunkBuffer::release_pool() {
+  std::vector<ByteBuffer> drop;
+  std::lock_guard lk(chunk_pool_mutex);
+  drop.swap(chunk_pool);
+  chunk_pool_bytes = 0;
+}
+
 void ChunkBuffer::set_size(std::size_t n) {
   if (n > buf_.size()) throw std::logic_error("ChunkBuffer::set_size beyond capacity");
   size_ = n;

@@ -85,6 +85,9 @@ class ChunkBuffer {
   [[nodiscard]] std::size_t size() const { return size_; }
   void set_size(std::size_t n);  // n <= the capacity asked for
   operator std::span<const std::byte>() const { return {buf_.data(), size_}; }  // NOLINT: a byte view
+  // The pool's retained bytes, and freeing them (a long-lived process done with ingesting).
+  static std::size_t pooled_bytes();
+  static void release_pool();
 
  private:
   ByteBuffer buf_;
