@@ -279,6 +279,32 @@ TEST(Store, CorruptedBlobIsDetectedOnRead) {
   }
 }
 
+TEST(Store, ReadingBlobsLeavesNoLockBehind) {
+  // Blob readers are kept for reuse between streams; they must not keep a read transaction
+  // open, or another process could never commit to the warehouse while this Store lives.
+  test::TempDir d;
+  const auto db = (d / "a.db").string();
+  const auto raw = random_bytes(4 * 3000, 9);
+  Store s(db);
+  BlobKey key;
+  {
+    IngestTransaction tx(s, RunSpec{"r", "files", "/x", "{}"}, false);
+    const auto b = encode_blob(raw, 4, 1);
+    key = b.key;
+    tx.put_blob(b);
+    tx.add_tensor(row_for(b));
+    tx.commit();
+  }
+  EXPECT_THROW(s.read_blob(BlobKey{}, "missing"), IntegrityError);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(s.read_blob(key, "t"), raw);  // reused reader, same bytes
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE; CREATE TABLE t(x); COMMIT;", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(other);
+  sqlite3_close(other);
+  EXPECT_EQ(s.read_blob(key, "t"), raw);
+}
+
 TEST(Store, ExecuteBindsParametersAndReportsSqlErrors) {
   test::TempDir d;
   Store s((d / "a.db").string());

@@ -250,58 +250,86 @@ void give_buffer(BufferRole role, ByteBuffer&& b) {
 }
 }  // namespace
 
+struct Store::BlobReader {
+  explicit BlobReader(const SQLite::Database& db)
+      : meta(db, "SELECT codec, elem_size, raw_size, chunk_count FROM blobs WHERE key = ?"),
+        chunks(db, "SELECT seq, rowid, length(data) FROM blob_chunks WHERE key = ? ORDER BY seq"),
+        handle(db.getHandle()) {}
+  SQLite::Statement meta;
+  SQLite::Statement chunks;
+  // Chunks are read through the incremental-blob API (reopened per chunk) into a buffer reused
+  // across chunks and tensors: as a column value each chunk was assembled in a fresh multi-MiB
+  // allocation, and page faults plus heap trimming cost more than the copy itself. The handle
+  // holds a read transaction, so it is closed when its stream ends, never kept in the spares.
+  std::unique_ptr<sqlite3_blob, decltype(&sqlite3_blob_close)> blob{nullptr, &sqlite3_blob_close};
+  sqlite3* handle;
+};
+
 struct BlobStream::State {
   ContentHasher hash;
-  // Chunks are read through the incremental-blob API into `stored`, a buffer reused across
-  // chunks and tensors: as a column value each chunk was assembled in a fresh multi-MiB
-  // allocation, and page faults plus heap trimming cost more than the copy itself.
-  std::unique_ptr<sqlite3_blob, decltype(&sqlite3_blob_close)> blob{nullptr, &sqlite3_blob_close};
   ByteBuffer stored = take_buffer(BufferRole::Stored);
-  sqlite3* db = nullptr;
 };
 
 BlobStream::BlobStream(const Store& store, const BlobKey& key, std::string what)
-    : what_(std::move(what)), key_(key), planes_(take_buffer(BufferRole::Planes)), block_(take_buffer(BufferRole::Block)), state_(std::make_unique<State>()) {
-  const SQLite::Database& db = *store.db_;
-  SQLite::Statement meta(db, "SELECT codec, elem_size, raw_size, chunk_count FROM blobs WHERE key = ?");
+    : what_(std::move(what)),
+      key_(key),
+      store_(store),
+      planes_(take_buffer(BufferRole::Planes)),
+      block_(take_buffer(BufferRole::Block)),
+      state_(std::make_unique<State>()) {
+  if (store.spare_blob_readers_.empty()) {
+    reader_ = std::make_unique<Store::BlobReader>(*store.db_);
+  } else {
+    reader_ = std::move(store.spare_blob_readers_.back());
+    store.spare_blob_readers_.pop_back();
+  }
+  SQLite::Statement& meta = reader_->meta;
   meta.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
   if (!meta.executeStep()) throw IntegrityError(what_, "blob " + key.hex() + " is missing from the store");
   codec_ = meta.getColumn(0).getString();
   elem_size_ = static_cast<std::uint32_t>(meta.getColumn(1).getInt64());
   raw_size_ = static_cast<std::uint64_t>(meta.getColumn(2).getInt64());
   chunk_count_ = meta.getColumn(3).getInt64();
+  meta.reset();
   if (elem_size_ == 0) throw IntegrityError(what_, "blob " + key.hex() + " has element size 0");
-  chunks_ = std::make_unique<SQLite::Statement>(
-      db, "SELECT seq, rowid, length(data) FROM blob_chunks WHERE key = ? ORDER BY seq");
-  state_->db = db.getHandle();
-  chunks_->bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
+  reader_->chunks.bind(1, key.bytes.data(), static_cast<int>(key.bytes.size()));
 }
 
 BlobStream::~BlobStream() {
   give_buffer(BufferRole::Stored, std::move(state_->stored));
   give_buffer(BufferRole::Planes, std::move(planes_));
   give_buffer(BufferRole::Block, std::move(block_));
+  if (!reader_) return;
+  try {
+    reader_->blob.reset();
+    reader_->meta.reset();
+    reader_->chunks.reset();
+    if (store_.spare_blob_readers_.size() < 4) store_.spare_blob_readers_.push_back(std::move(reader_));
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a reader that cannot be reset is just dropped
+  }
 }
 
 void BlobStream::load_chunk() {
-  if (!chunks_->executeStep()) throw IntegrityError(what_, "blob " + key_.hex() + " is incomplete in the store");
-  if (chunks_->getColumn(0).getInt64() != chunks_read_++) {
+  SQLite::Statement& chunks = reader_->chunks;
+  if (!chunks.executeStep()) throw IntegrityError(what_, "blob " + key_.hex() + " is incomplete in the store");
+  if (chunks.getColumn(0).getInt64() != chunks_read_++) {
     throw IntegrityError(what_, "blob " + key_.hex() + " has a missing chunk");
   }
-  const sqlite3_int64 rowid = chunks_->getColumn(1).getInt64();
-  const auto stored_bytes = static_cast<std::size_t>(chunks_->getColumn(2).getInt64());
+  const sqlite3_int64 rowid = chunks.getColumn(1).getInt64();
+  const auto stored_bytes = static_cast<std::size_t>(chunks.getColumn(2).getInt64());
   int rc = SQLITE_OK;
-  if (state_->blob) {
-    rc = sqlite3_blob_reopen(state_->blob.get(), rowid);
+  auto& blob = reader_->blob;
+  if (blob) {
+    rc = sqlite3_blob_reopen(blob.get(), rowid);
   } else {
     sqlite3_blob* opened = nullptr;
-    rc = sqlite3_blob_open(state_->db, "main", "blob_chunks", "data", rowid, 0, &opened);
-    state_->blob.reset(opened);
+    rc = sqlite3_blob_open(reader_->handle, "main", "blob_chunks", "data", rowid, 0, &opened);
+    blob.reset(opened);
   }
-  sqlite3_blob* raw = state_->blob.get();
+  sqlite3_blob* raw = blob.get();
   const auto unreadable = [&] {
     return IntegrityError(what_, "blob " + key_.hex() + ": cannot read chunk " + std::to_string(chunks_read_ - 1) +
-                                     ": " + sqlite3_errmsg(state_->db));
+                                     ": " + sqlite3_errmsg(reader_->handle));
   };
   if (rc != SQLITE_OK || raw == nullptr || static_cast<std::size_t>(sqlite3_blob_bytes(raw)) != stored_bytes) {
     throw unreadable();

@@ -196,6 +196,11 @@ class Store {
   std::string path_;
   std::unique_ptr<SQLite::Database> db_;
   std::vector<std::unique_ptr<SqlFunction>> functions_;  // owned here, called by SQLite
+  // Prepared statements and blob handle of one BlobStream, kept for the next stream: a
+  // comparison opens two streams per pair, and preparing afresh per tensor is what the
+  // "prepared statements reused in loops" rule is about.
+  struct BlobReader;
+  mutable std::vector<std::unique_ptr<BlobReader>> spare_blob_readers_;
   friend class BlobStream;
 };
 
@@ -228,7 +233,8 @@ class BlobStream {
   std::int64_t chunk_count_ = 0;
   std::int64_t chunks_read_ = 0;
   std::uint64_t consumed_ = 0;
-  std::unique_ptr<SQLite::Statement> chunks_;
+  const Store& store_;
+  std::unique_ptr<Store::BlobReader> reader_;  // back to the store's spares on destruction
   ByteBuffer planes_;       // current chunk, decoded, still shuffled
   std::size_t chunk_bytes_ = 0;
   std::size_t chunk_pos_ = 0;  // bytes of the current chunk already handed out
