@@ -170,6 +170,16 @@ TensorRow row_for(const EncodedBlob& b) {
   return t;
 }
 
+// Ingests `raw` as the one float32 tensor of a new run "r" and returns its blob key.
+BlobKey store_one_blob(Store& s, std::span<const std::byte> raw) {
+  IngestTransaction tx(s, RunSpec{"r", "files", "/x", "{}"}, false);
+  const auto b = encode_blob(raw, 4, kDefaultZstdLevel);
+  tx.put_blob(b);
+  tx.add_tensor(row_for(b));
+  tx.commit();
+  return b.key;
+}
+
 TEST(Store, UncommittedIngestLeavesNothing) {
   test::TempDir d;
   Store s((d / "a.db").string());
@@ -221,12 +231,7 @@ TEST(Store, CorruptedBlobIsDetectedOnRead) {
   BlobKey key;
   {
     Store s(db);
-    IngestTransaction tx(s, RunSpec{"r", "files", "/x", "{}"}, false);
-    const auto b = encode_blob(raw, 4, 3);
-    key = b.key;
-    tx.put_blob(b);
-    tx.add_tensor(row_for(b));
-    tx.commit();
+    key = store_one_blob(s, raw);
     EXPECT_EQ(s.read_blob(key, "t"), raw);
   }
   // Swap the stored chunk for a valid zstd frame of different bytes: decodes fine, hash differs.
@@ -286,15 +291,7 @@ TEST(Store, ReadingBlobsLeavesNoLockBehind) {
   const auto db = (d / "a.db").string();
   const auto raw = random_bytes(4 * 3000, 9);
   Store s(db);
-  BlobKey key;
-  {
-    IngestTransaction tx(s, RunSpec{"r", "files", "/x", "{}"}, false);
-    const auto b = encode_blob(raw, 4, 1);
-    key = b.key;
-    tx.put_blob(b);
-    tx.add_tensor(row_for(b));
-    tx.commit();
-  }
+  const BlobKey key = store_one_blob(s, raw);
   EXPECT_THROW(s.read_blob(BlobKey{}, "missing"), IntegrityError);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(s.read_blob(key, "t"), raw);  // reused reader, same bytes
   sqlite3* other = nullptr;
