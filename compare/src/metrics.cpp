@@ -66,7 +66,7 @@ namespace {
   p = p * r + 0.16667114F;
   p = p * r + 0.49999232F;
   p = p * r * r + r + 1.0F;
-  const float scale = std::bit_cast<float>(static_cast<std::uint32_t>(static_cast<std::int32_t>(n) + 127) << 23U);
+  const auto scale = std::bit_cast<float>(static_cast<std::uint32_t>(static_cast<std::int32_t>(n) + 127) << 23U);
   return x < kLow ? 0.0F : p * scale;
 }
 
@@ -319,14 +319,14 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
   PairResult r = msit_pass(gs, ms, sel);
   if (!sel.msprobe || !r.fail_reason.empty()) return r;
   const std::size_t n = golden.size();
-  const MapF G(golden.data(), static_cast<Eigen::Index>(n));
-  const MapF M(my.data(), static_cast<Eigen::Index>(n));
+  const MapF gv(golden.data(), static_cast<Eigen::Index>(n));
+  const MapF mv(my.data(), static_cast<Eigen::Index>(n));
   if (sel.msprobe) {
     // msprobe: float64, golden zeros shifted by eps64 on both sides (compare.md §2.6).
     double eucl = 0, one_k = 0, five_k = 0, probe_max_rel = 0;
     for_blocks(n, [&](Eigen::Index off, Eigen::Index len) {
-      const Eigen::ArrayXd gd = G.segment(off, len).cast<double>();
-      const Eigen::ArrayXd md = M.segment(off, len).cast<double>();
+      const Eigen::ArrayXd gd = gv.segment(off, len).cast<double>();
+      const Eigen::ArrayXd md = mv.segment(off, len).cast<double>();
       const double e64 = std::numeric_limits<double>::epsilon();
       const Eigen::ArrayXd gz = (gd == 0).select(gd + e64, gd);
       const Eigen::ArrayXd mz = (gd == 0).select(md + e64, md);
@@ -339,8 +339,8 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
     MsprobeMetrics pr;
     double gg = 0, mm2 = 0, gm = 0;
     for_blocks(n, [&](Eigen::Index off, Eigen::Index len) {
-      const auto a = G.segment(off, len).cast<double>();
-      const auto b = M.segment(off, len).cast<double>();
+      const auto a = gv.segment(off, len).cast<double>();
+      const auto b = mv.segment(off, len).cast<double>();
       gg += (a * a).sum();
       mm2 += (b * b).sum();
       gm += (a * b).sum();
@@ -360,7 +360,7 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
       pr.cosine = c;
     }
     pr.euc_dist = std::sqrt(eucl);
-    pr.max_abs_err = (M - G).cast<double>().abs().maxCoeff();
+    pr.max_abs_err = (mv - gv).cast<double>().abs().maxCoeff();
     pr.max_relative_err = probe_max_rel;
     pr.one_thousandth_err_ratio = one_k / static_cast<double>(n);
     pr.five_thousandths_err_ratio = five_k / static_cast<double>(n);
