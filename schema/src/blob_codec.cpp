@@ -18,6 +18,14 @@
 namespace aitdb {
 namespace {
 
+// One CPU check for this file's AVX2 paths (unshuffle and XXH3); false off x86-64, where
+// xxh3_avx2.cpp still compiles (for the baseline) and the unshuffle uses the portable loops.
+#if defined(__x86_64__)
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+#else
+constexpr bool kHasAvx2 = false;
+#endif
+
 struct CCtxDeleter {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
 };
@@ -173,8 +181,6 @@ __attribute__((target("avx2"))) void unshuffle4_avx2(const std::byte* in, std::s
   }
   unshuffle4_sse2(in + i, stride, count - i, out + 4 * i);
 }
-
-const bool kUnshuffleAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
 void shuffle(const std::byte* in, std::size_t n, std::size_t es, std::byte* out) {
@@ -198,8 +204,8 @@ void shuffle(const std::byte* in, std::size_t n, std::size_t es, std::byte* out)
 void unshuffle_range(const std::byte* in, std::size_t stride, std::size_t len, std::size_t es, std::byte* out) {
   switch (es) {
 #if defined(__x86_64__)
-    case 2: return kUnshuffleAvx2 ? unshuffle2_avx2(in, stride, len, out) : unshuffle2_sse2(in, stride, len, out);
-    case 4: return kUnshuffleAvx2 ? unshuffle4_avx2(in, stride, len, out) : unshuffle4_sse2(in, stride, len, out);
+    case 2: return kHasAvx2 ? unshuffle2_avx2(in, stride, len, out) : unshuffle2_sse2(in, stride, len, out);
+    case 4: return kHasAvx2 ? unshuffle4_avx2(in, stride, len, out) : unshuffle4_sse2(in, stride, len, out);
 #else
     case 2: return unshuffle_fixed<2>(in, stride, len, out);
     case 4: return unshuffle_fixed<4>(in, stride, len, out);
@@ -236,12 +242,6 @@ BlobKey BlobKey::from_bytes(std::span<const std::uint8_t> b) {
 }
 
 namespace {
-#if defined(__x86_64__)
-const bool kXxh3Avx2 = __builtin_cpu_supports("avx2");
-#else
-constexpr bool kXxh3Avx2 = false;
-#endif
-
 BlobKey key_of(XXH128_hash_t h) {
   XXH128_canonical_t c;
   XXH128_canonicalFromHash(&c, h);
@@ -252,9 +252,7 @@ BlobKey key_of(XXH128_hash_t h) {
 }  // namespace
 
 BlobKey content_key(std::span<const std::byte> raw) {
-#if defined(__x86_64__)
-  if (kXxh3Avx2) return key_of(detail::xxh3_avx2_hash(raw.data(), raw.size()));
-#endif
+  if (kHasAvx2) return key_of(detail::xxh3_avx2_hash(raw.data(), raw.size()));
   return key_of(XXH3_128bits(raw.data(), raw.size()));
 }
 
@@ -264,28 +262,22 @@ struct ContentHasher::State {
 
 ContentHasher::ContentHasher() : state_(std::make_unique<State>()) {
   if (!state_->xxh) throw std::bad_alloc();
-#if defined(__x86_64__)
-  if (kXxh3Avx2) {
+  if (kHasAvx2) {
     detail::xxh3_avx2_reset(state_->xxh.get());
-    return;
+  } else {
+    XXH3_128bits_reset(state_->xxh.get());
   }
-#endif
-  XXH3_128bits_reset(state_->xxh.get());
 }
 
 ContentHasher::~ContentHasher() = default;
 
 void ContentHasher::update(std::span<const std::byte> bytes) {
-#if defined(__x86_64__)
-  if (kXxh3Avx2) return detail::xxh3_avx2_update(state_->xxh.get(), bytes.data(), bytes.size());
-#endif
+  if (kHasAvx2) return detail::xxh3_avx2_update(state_->xxh.get(), bytes.data(), bytes.size());
   XXH3_128bits_update(state_->xxh.get(), bytes.data(), bytes.size());
 }
 
 BlobKey ContentHasher::key() const {
-#if defined(__x86_64__)
-  if (kXxh3Avx2) return key_of(detail::xxh3_avx2_digest(state_->xxh.get()));
-#endif
+  if (kHasAvx2) return key_of(detail::xxh3_avx2_digest(state_->xxh.get()));
   return key_of(XXH3_128bits_digest(state_->xxh.get()));
 }
 

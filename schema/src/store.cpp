@@ -302,8 +302,7 @@ BlobStream::~BlobStream() {
   if (!reader_) return;
   try {
     reader_->blob.reset();
-    reader_->meta.reset();
-    reader_->chunks.reset();
+    reader_->chunks.reset();  // meta was reset by the constructor
     if (store_.spare_blob_readers_.size() < 4) store_.spare_blob_readers_.push_back(std::move(reader_));
   } catch (...) {  // NOLINT(bugprone-empty-catch): a reader that cannot be reset is just dropped
   }
