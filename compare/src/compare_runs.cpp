@@ -136,7 +136,9 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   if (opt.tokens) options["tokens"] = *opt.tokens;
   const std::vector<SqlValue> extra{std::int64_t{opt.include_inputs ? 1 : 0},
                                     opt.tokens ? SqlValue{*opt.tokens} : SqlValue{}};
+  const auto t_match = std::chrono::steady_clock::now();
   sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
+  sum.match_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_match).count();
   const std::vector<PairTask> tasks = store.pair_tasks(sum.comparison_id);
 
   std::vector<PairResultRow> rows(tasks.size());

@@ -37,6 +37,7 @@ struct CompareSummary {
   std::uint64_t failed = 0;
   std::uint64_t bytes = 0;  // tensor bytes of both sides that were compared
   double seconds = 0;
+  double match_seconds = 0;  // of `seconds`: running the matchers (pairs written, no metric yet)
   std::optional<PairSummary> first_divergence;
   std::vector<PairSummary> worst;  // up to 10, lowest cosine first (failed pairs first)
 };
