@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "aitdb/schema/store.h"
+
 namespace aitdb::ingest {
 
 struct TensorPlace {
@@ -24,17 +26,6 @@ struct TensorPlace {
   std::optional<std::string> io_name;
 };
 
-struct OpPlace {
-  std::string rank_key;
-  std::optional<std::int64_t> device_id;
-  std::optional<std::int64_t> pid;
-  std::optional<std::int64_t> token;
-  std::string op_path;
-  std::string op_names;  // JSON array
-  std::string op_type;
-  std::string rel_dir;
-};
-
 enum class FileRole {
   Tensor,   // read with the tensor readers
   OpParam,  // op_param.json of an ATB op directory
@@ -45,7 +36,9 @@ enum class FileRole {
 struct Classified {
   FileRole role = FileRole::Other;
   TensorPlace place;
-  std::optional<OpPlace> op;
+  // The op-graph node the file belongs to (its tensors reference it; an op_param.json sets its
+  // param). Every tensor file of a structured tree has one; loose files are their own node.
+  std::optional<OpNodeRow> node;
 };
 
 class DumpLayout {
