@@ -41,8 +41,9 @@ def compact(t):
     """The tensor to save for T: T itself (detached) when it owns exactly its storage, else a
     contiguous copy of its elements. torch.save writes a view's whole base storage, which can be
     far larger than the view (a slice of a KV cache, one chunk of a split)."""
+    base = t._base  # cheaper than t.storage(); a tensor that is not a view owns its storage
     t = t.detach()
-    if t.is_contiguous() and t.storage_offset() == 0 and t.storage().size() == t.numel():
+    if t.is_contiguous() and t.storage_offset() == 0 and (base is None or base.numel() == t.numel()):
         return t
     return t.clone(memory_format=torch.contiguous_format)
 
@@ -77,7 +78,7 @@ def write_json(path, obj):
     """Writes OBJ to PATH atomically (a reader never sees half a file)."""
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False)
+        f.write(json.dumps(obj, ensure_ascii=False))  # one write; json.dump writes piece by piece
     os.replace(tmp, path)
 
 

@@ -102,7 +102,10 @@ class _DumpState:
 
     def makedirs(self, path):
         if path not in self.made_dirs:
-            os.makedirs(path, exist_ok=True)
+            try:
+                os.mkdir(path)  # the usual case: a module folder in an existing token folder
+            except OSError:
+                os.makedirs(path, exist_ok=True)
             self.made_dirs.add(path)
 
     # -- tokens ----------------------------------------------------------------------------
