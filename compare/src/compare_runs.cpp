@@ -169,13 +169,21 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
                             {"cosine_threshold", opt.cosine_threshold}};
   if (opt.tokens) options["tokens"] = *opt.tokens;
   if (opt.rank_map) options["rank_map"] = nlohmann::json::parse(*opt.rank_map);
+  if (opt.match_only) options["match_only"] = true;
   const std::vector<SqlValue> extra{std::int64_t{opt.include_inputs ? 1 : 0},
                                     opt.tokens ? SqlValue{*opt.tokens} : SqlValue{},
                                     opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{}};
   const auto t_match = std::chrono::steady_clock::now();
   sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
   sum.match_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_match).count();
-  const std::vector<PairTask> tasks = store.pair_tasks(sum.comparison_id);
+  std::vector<PairTask> tasks = store.pair_tasks(sum.comparison_id);
+  if (opt.match_only) {
+    sum.pairs = tasks.size();
+    store.finish_comparison(sum.comparison_id, {});
+    unpaired_and_notes(store, *g, *m, opt, sum);
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return sum;
+  }
 
   std::vector<PairResultRow> rows(tasks.size());
   std::atomic<std::size_t> next{0};

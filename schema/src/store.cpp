@@ -506,7 +506,7 @@ std::int64_t Store::create_comparison(std::int64_t golden_run, std::int64_t my_r
     SQLite::Statement seq(*db_, R"sql(
       UPDATE pairs SET seq = x.rn FROM (
         SELECT p.id AS id,
-               ROW_NUMBER() OVER (ORDER BY n.token, n.exec_order, rr.rank_index,
+               ROW_NUMBER() OVER (ORDER BY n.token IS NULL, n.token, n.exec_order, rr.rank_index,
                                            CASE m.io WHEN 'in' THEN 0 WHEN 'out' THEN 1 ELSE 2 END,
                                            m.io_index, m.io_subindex, m.id, g.id) - 1 AS rn
         FROM pairs p

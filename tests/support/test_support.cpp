@@ -114,7 +114,9 @@ bool have_torch() {
 }
 
 int run_python(const std::string& script, const std::vector<std::string>& args) {
-  std::string cmd = "/usr/bin/python3 '" + std::string(AITDB_TEST_PY_DIR) + "/" + script + "'";
+  // The hooks package is imported from the source tree, as a user would after `PYTHONPATH=python`.
+  std::string cmd = "PYTHONPATH='" + std::string(AITDB_SOURCE_DIR) + "/python' /usr/bin/python3 '" +
+                    std::string(AITDB_TEST_PY_DIR) + "/" + script + "'";
   for (const auto& a : args) cmd += " '" + a + "'";
   const int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;

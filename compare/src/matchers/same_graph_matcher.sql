@@ -3,12 +3,13 @@
 -- comparison, ?2 golden run, ?3 my run, ?4 include inputs (0/1), ?5 my-side token list ('0,1,5')
 -- or NULL for all. temp.rank_pairs (rank_pairs.sql) says which ranks face each other.
 --
--- Op pairs come from two rules, unioned:
---   * the same op id path / module name / file key, types equal after the quant -> float
---     normalisation (norm_type);
---   * msit's rule 3: from the top level down, children of paired ops are grouped by normalised
---     type; where both sides have the same number of a type they pair in id order, so a quantised
---     graph that inserts extra ops (shifting ids) still pairs its Linear/Norm/... ops.
+-- Op pairs come from two rules, each op paired once:
+--   * msit's rule 3: from the top level down, children of paired ops are grouped by type after the
+--     quant -> float normalisation (norm_type); where both sides have the same number of a type
+--     they pair in id order, so a quantised graph that inserts extra ops (shifting ids) still pairs
+--     its Linear/Norm/... ops;
+--   * ops rule 3 leaves alone pair by the same op id path / module name / file key, and rule 3
+--     continues below them.
 -- Every step is an indexed join or one window pass: n log n in the number of nodes and tensors.
 
 DROP TABLE IF EXISTS temp.gn;
@@ -37,13 +38,7 @@ CREATE INDEX temp.mn_root ON mn (rank_key, token, norm_type, rnk) WHERE parent_i
 
 CREATE TEMP TABLE node_pairs (g_id INTEGER NOT NULL, m_id INTEGER NOT NULL, PRIMARY KEY (g_id, m_id)) WITHOUT ROWID;
 
--- Same key on both sides.
-INSERT OR IGNORE INTO node_pairs
-SELECT g.id, m.id
-FROM gn g
-JOIN rank_pairs rp ON rp.g_rank = g.rank_key
-JOIN mn m ON m.rank_key = rp.m_rank AND m.token IS g.token AND m.id_path = g.id_path
-WHERE m.norm_type IS g.norm_type OR m.norm_type IS NULL OR g.norm_type IS NULL;
+CREATE INDEX temp.node_pairs_m ON node_pairs (m_id);
 
 -- Rule 3: top-level ops by type and count, then level by level below each paired op.
 INSERT OR IGNORE INTO node_pairs
@@ -62,6 +57,32 @@ WITH RECURSIVE matched (g_id, m_id) AS (
   WHERE m.cnt = g.cnt
 )
 SELECT g_id, m_id FROM matched;
+
+-- Ops rule 3 left alone on both sides pair when they have the same key (id path, module name,
+-- weight or file name) and compatible types: e.g. a top level whose type counts differ.
+INSERT OR IGNORE INTO node_pairs
+SELECT g.id, m.id
+FROM gn g
+JOIN rank_pairs rp ON rp.g_rank = g.rank_key
+JOIN mn m ON m.rank_key = rp.m_rank AND m.token IS g.token AND m.id_path = g.id_path
+WHERE (m.norm_type IS g.norm_type OR m.norm_type IS NULL OR g.norm_type IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM node_pairs x WHERE x.g_id = g.id)
+  AND NOT EXISTS (SELECT 1 FROM node_pairs x WHERE x.m_id = m.id);
+
+-- Below ops paired by key, rule 3 again for children still alone on both sides.
+INSERT OR IGNORE INTO node_pairs
+WITH RECURSIVE matched (g_id, m_id) AS (
+  SELECT g_id, m_id FROM node_pairs
+  UNION
+  SELECT g.id, m.id
+  FROM matched x
+  JOIN gn g ON g.parent_id = x.g_id
+  JOIN mn m ON m.parent_id = x.m_id AND m.norm_type = g.norm_type AND m.rnk = g.rnk
+  WHERE m.cnt = g.cnt
+)
+SELECT g_id, m_id FROM matched
+WHERE NOT EXISTS (SELECT 1 FROM node_pairs x WHERE x.g_id = matched.g_id)
+  AND NOT EXISTS (SELECT 1 FROM node_pairs x WHERE x.m_id = matched.m_id);
 
 -- Tensors of paired ops: same in/out, index and before/after. Outputs are compared as they were
 -- after the op ran: a before/outtensor (ATB --save-time 0 or 2) is the stale buffer, never an output.

@@ -20,6 +20,7 @@ struct CompareOptions {
   unsigned jobs = 0;                    // 0 = one per core
   double cosine_threshold = 0.99;       // first divergence: first pair below this
   std::optional<std::string> rank_map;  // JSON {golden rank: my rank} (folder name or device id)
+  bool match_only = false;              // store the pairs, compute no metric (to inspect pairing)
 };
 
 struct PairSummary {
