@@ -11,16 +11,7 @@
 namespace aitdb::ingest {
 namespace {
 
-std::vector<std::string> split(const std::string& rel) {
-  std::vector<std::string> out;
-  std::size_t s = 0;
-  while (true) {
-    const auto p = rel.find('/', s);
-    out.push_back(rel.substr(s, p == std::string::npos ? std::string::npos : p - s));
-    if (p == std::string::npos) return out;
-    s = p + 1;
-  }
-}
+const auto split = test::split_path;
 
 TEST(AtbTreeLayout, ParsesRankTokenOpPathAndTensorName) {
   const auto l = make_atb_tree_layout({"tensors"});

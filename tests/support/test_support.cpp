@@ -148,6 +148,17 @@ CommandResult run_aitdb(const std::vector<std::string>& args, const std::vector<
   return r;
 }
 
+std::vector<std::string> split_path(const std::string& rel) {
+  std::vector<std::string> out;
+  std::size_t s = 0;
+  while (true) {
+    const auto p = rel.find('/', s);
+    out.push_back(rel.substr(s, p == std::string::npos ? std::string::npos : p - s));
+    if (p == std::string::npos) return out;
+    s = p + 1;
+  }
+}
+
 std::optional<fs::path> shared_fixtures() {
   const fs::path p = fs::path(AITDB_SOURCE_DIR) / ".." / "shared" / "fixtures";
   if (fs::is_directory(p)) return fs::canonical(p);

@@ -3,6 +3,8 @@
 // FormatError(path, reason) for anything it will not accept. None of them executes or trusts
 // content: sizes are checked against the file before anything is allocated.
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +22,8 @@ bool is_md5_name(std::string_view name);
 
 std::vector<DecodedTensor> read_atb_bin(const std::filesystem::path& path, const ReadLimits& limits);
 std::vector<DecodedTensor> read_npy(const std::filesystem::path& path, const ReadLimits& limits);
+// The elements of a string .npy (descr 'U' or 'S'), as UTF-8; nullopt when it holds anything else.
+std::optional<std::vector<std::string>> read_npy_strings(const std::filesystem::path& path, const ReadLimits& limits);
 std::vector<DecodedTensor> read_pth(const std::filesystem::path& path, const ReadLimits& limits);
 std::vector<DecodedTensor> read_safetensors(const std::filesystem::path& path, const ReadLimits& limits);
 
