@@ -141,6 +141,15 @@ Run tar_zstd_reference(const fs::path& dump) {
                                             dump.filename().string() + "' | zstd -1 -T2 > /dev/null"});
 }
 
+// The 1/5/15-minute load averages: on a machine shared with other work, the figure that says how
+// far a timing is from a quiet machine's (steal only counts the hypervisor).
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
 double mb(double bytes) { return bytes / 1e6; }
 double rss_mb(const Run& r) { return static_cast<double>(r.max_rss_kb) / 1024.0; }
 double max_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
@@ -221,8 +230,8 @@ DecodeFigures decode_case(const Settings& s, const aitdb::bench::DecodeDumpSpec&
   const double bytes = static_cast<double>(pair.golden.bytes);
   f.files = files;
   std::printf("\n== decode pair: 1 prefill + %d decode tokens, %d layers: %.0f tensor files, %.1f MB per side; "
-              "my side diverges at */%s\n",
-              spec.decode_tokens, spec.layers, files, mb(bytes), pair.diverged_op.c_str());
+              "my side diverges at */%s; load average %s\n",
+              spec.decode_tokens, spec.layers, files, mb(bytes), pair.diverged_op.c_str(), load_average().c_str());
 
   std::printf("%-6s %4s %8s %9s %9s %10s %10s %9s %8s %8s %8s %7s %9s\n", "tokens", "run", "ref_s", "ref_MB/s",
               "ingest_s", "files/s", "MB/s", "vs_ref", "cpu_s", "steal_%", "RSS_MB", "my_s", "my_RSS_MB");
@@ -282,6 +291,7 @@ DecodeFigures decode_case(const Settings& s, const aitdb::bench::DecodeDumpSpec&
               f.compare_s, f.match_s, 100.0 * f.match_s / f.compare_s, f.pairs / f.compare_s,
               mb(compared_bytes) / f.compare_s, f.compare_rss_mb);
   if (compared) std::printf("first divergence: %s\n", first_divergence.c_str());
+  std::printf("load average %s\n", load_average().c_str());
 
   // The plain reference: one Python process reading the raw file pairs and computing cosine.
   warm(golden);
@@ -335,11 +345,18 @@ void scale_case(const Settings& s, std::vector<double> sizes, int layers) {
     const fs::path dir = s.work / ("scale_" + std::to_string(static_cast<long long>(n)));
     const PairOnDisk pair = ensure_decode_pair(dir, spec);
     const fs::path db = dir / "bench.db";
+    // A million tiny files per side is ~8 GB of blocks: gone when this size is done, unless --keep.
+    const auto cleanup = [&] {
+      if (!s.keep) fs::remove_all(dir);
+    };
     fs::remove(db);
     aitdb::bench::settle(s.settle_s);
     const ChildResult g = ingest(s, db, aitdb::bench::dump_root(dir / "golden"), "golden");
     const ChildResult m = g.ok() ? ingest(s, db, aitdb::bench::dump_root(dir / "my"), "my") : g;
-    if (!g.ok() || !m.ok()) break;
+    if (!g.ok() || !m.ok()) {
+      cleanup();
+      break;
+    }
     aitdb::bench::settle(s.settle_s);
     std::vector<double> match_s;
     std::vector<double> compare_s;
@@ -353,7 +370,12 @@ void scale_case(const Settings& s, std::vector<double> sizes, int layers) {
       compare_s.push_back(c.number("seconds"));
       rss = std::max(rss, rss_mb(c.run));
     }
-    if (compare_s.size() != static_cast<std::size_t>(s.repeats)) break;
+    if (compare_s.size() != static_cast<std::size_t>(s.repeats)) {
+      std::printf("%-9llu %7d: ingest %.2f s, compare did not finish; larger sizes skipped\n",
+                  static_cast<unsigned long long>(pair.golden.files), spec.decode_tokens + 1, g.run.seconds);
+      cleanup();
+      break;
+    }
     const double t = median(compare_s);
     // growth: time per pair relative to the previous size (1.0 = linear; n log n is a little above).
     const double growth = prev_pairs > 0 ? (t / pairs) / (prev_compare / prev_pairs) : 1.0;
@@ -363,9 +385,10 @@ void scale_case(const Settings& s, std::vector<double> sizes, int layers) {
     std::fflush(stdout);
     prev_pairs = pairs;
     prev_compare = t;
-    if (!s.keep) fs::remove_all(dir);  // a million tiny files per side is ~8 GB of blocks
+    cleanup();
   }
-  std::printf("target: time per pair flat from 10k to 1M tensors per side (each 2x of the dump <= 2.2x the time)\n");
+  std::printf("target: time per pair flat from 10k to 1M tensors per side (each 2x of the dump <= 2.2x the time); "
+              "load average %s\n", load_average().c_str());
 }
 
 // Mid-size tensors: compare throughput and how busy the cores are.
@@ -410,8 +433,8 @@ void mid_case(const Settings& s, int tensors) {
     std::fflush(stdout);
   }
   std::printf("mid-size compare: median %.1f MB/s (min %.1f, max %.1f), %.2f of %.0f cores busy"
-              "   [target >= 1000 MB/s]\n",
-              median(rates), min_of(rates), max_of(rates), median(busy), cores);
+              "   [target >= 1000 MB/s]; load average %s\n",
+              median(rates), min_of(rates), max_of(rates), median(busy), cores, load_average().c_str());
   fs::remove(db);
 }
 
