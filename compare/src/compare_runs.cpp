@@ -16,7 +16,8 @@ extern const char* const rank_pairs;
 }
 namespace {
 
-constexpr std::size_t kListed = 10;  // pairs listed per summary section
+constexpr std::size_t kListed = 10;        // pairs listed per summary section
+constexpr std::size_t kBatchPairs = 4096;  // pairs in memory at once
 
 std::vector<const Matcher*> choose_matchers(Store& store, const std::string& match, const RunInfo& g, const RunInfo& m) {
   const std::vector<const Matcher*> all{&data_id_matcher(), &file_pair_matcher(), &same_graph_matcher()};
@@ -119,6 +120,32 @@ std::vector<float> load_as_float(const Store& store, const PairTask::Side& side)
   return out;
 }
 
+// Folds one batch of results into the summary: counts, the first divergence and failures (the
+// batches come in execution order), and the running list of the worst compared pairs.
+void summarise_batch(const std::vector<PairTask>& tasks, const std::vector<PairResultRow>& rows,
+                     const CompareOptions& opt, CompareSummary& sum, std::vector<PairSummary>& worst) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    PairSummary p{tasks[i].pair_id, tasks[i].seq, tasks[i].golden.describe, tasks[i].my.describe,
+                  rows[i].cosine_similarity, rows[i].cmp_fail_reason, tasks[i].my_token};
+    ++sum.pairs;
+    if (!p.fail_reason.empty()) {
+      ++sum.failed;
+      if (sum.first_failed.size() < kListed) sum.first_failed.push_back(std::move(p));
+      continue;
+    }
+    // The report CSV leaves out int8 facing another dtype (as msit does); such a pair never names
+    // the divergence the CSV cannot show.
+    const bool in_report = (tasks[i].golden.dtype == DType::Int8) == (tasks[i].my.dtype == DType::Int8);
+    const bool diverged = in_report && p.cosine && *p.cosine < opt.cosine_threshold;
+    if (diverged && !sum.first_divergence) sum.first_divergence = p;
+    worst.push_back(std::move(p));
+  }
+  std::stable_sort(worst.begin(), worst.end(), [](const PairSummary& a, const PairSummary& b) {
+    return a.cosine.value_or(2.0) < b.cosine.value_or(2.0);
+  });
+  if (worst.size() > kListed) worst.resize(kListed);
+}
+
 // Tensors left unpaired per side, and how each run's tokens were read.
 void unpaired_and_notes(Store& store, const RunInfo& g, const RunInfo& m, const CompareOptions& opt,
                         CompareSummary& sum) {
@@ -176,77 +203,63 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   const auto t_match = std::chrono::steady_clock::now();
   sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
   sum.match_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_match).count();
-  std::vector<PairTask> tasks = store.pair_tasks(sum.comparison_id);
   if (opt.match_only) {
-    sum.pairs = tasks.size();
-    store.finish_comparison(sum.comparison_id, {});
+    store.finish_comparison(sum.comparison_id);
+    store.execute("SELECT pair_count FROM comparisons WHERE id = ?1", {sum.comparison_id}, [](const auto&) {},
+                  [&](const std::vector<SqlValue>& r) { sum.pairs = static_cast<std::uint64_t>(std::get<std::int64_t>(r[0])); });
     unpaired_and_notes(store, *g, *m, opt, sum);
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return sum;
   }
 
-  std::vector<PairResultRow> rows(tasks.size());
-  std::atomic<std::size_t> next{0};
+  // Pairs go through in batches, in execution order: memory holds one batch, whatever the size
+  // of the comparison. Each worker reads through its own connection.
+  const unsigned jobs = std::max(1U, opt.jobs != 0 ? opt.jobs : std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<Store>> readers;
+  for (unsigned w = 0; w < jobs; ++w) readers.push_back(std::make_unique<Store>(store.path(), Store::Mode::ReadOnly));
   std::atomic<std::uint64_t> total_bytes{0};
-  std::mutex err_mu;
-  std::exception_ptr fatal;
-  const unsigned jobs = std::max(1U, std::min<unsigned>(opt.jobs != 0 ? opt.jobs : std::thread::hardware_concurrency(),
-                                                        static_cast<unsigned>(std::max<std::size_t>(tasks.size(), 1))));
-  {
-    std::vector<std::jthread> workers;
-    for (unsigned w = 0; w < jobs; ++w) {
-      workers.emplace_back([&] {
-        try {
-          // Each worker reads through its own connection; the pair is all it holds in memory.
-          const Store reader(store.path(), Store::Mode::ReadOnly);
-          for (std::size_t i = next++; i < tasks.size(); i = next++) {
-            const PairTask& t = tasks[i];
-            PairResult r;
-            try {
-              std::uint64_t b = 0;
-              r = compare_pair(reader, t, opt.metrics, b);
-              total_bytes += b;
-            } catch (const Error& e) {
-              r.fail_reason = e.what();  // e.g. a blob that fails its hash check: this pair fails, the rest go on
+  std::vector<PairSummary> worst;
+  std::int64_t after = -1;
+  for (;;) {
+    const std::vector<PairTask> tasks = store.pair_tasks(sum.comparison_id, after, kBatchPairs);
+    if (tasks.empty()) break;
+    after = tasks.back().seq;
+    std::vector<PairResultRow> rows(tasks.size());
+    std::atomic<std::size_t> next{0};
+    std::mutex err_mu;
+    std::exception_ptr fatal;
+    {
+      std::vector<std::jthread> workers;
+      for (unsigned w = 0; w < jobs && w < tasks.size(); ++w) {
+        workers.emplace_back([&, w] {
+          try {
+            for (std::size_t i = next++; i < tasks.size(); i = next++) {
+              PairResult r;
+              try {
+                std::uint64_t b = 0;
+                r = compare_pair(*readers[w], tasks[i], opt.metrics, b);
+                total_bytes += b;
+              } catch (const Error& e) {
+                r.fail_reason = e.what();  // e.g. a blob that fails its hash check: this pair fails, the rest go on
+              }
+              rows[i] = to_row(tasks[i].pair_id, r);
             }
-            rows[i] = to_row(t.pair_id, r);
+          } catch (...) {
+            std::lock_guard lk(err_mu);
+            fatal = std::current_exception();
+            next = tasks.size();
           }
-        } catch (...) {
-          std::lock_guard lk(err_mu);
-          fatal = std::current_exception();
-          next = tasks.size();
-        }
-      });
+        });
+      }
     }
+    if (fatal) std::rethrow_exception(fatal);
+    store.stage_results(rows);
+    summarise_batch(tasks, rows, opt, sum, worst);
   }
-  if (fatal) std::rethrow_exception(fatal);
-  store.finish_comparison(sum.comparison_id, rows);
-
-  sum.pairs = rows.size();
+  store.finish_comparison(sum.comparison_id);
   sum.bytes = total_bytes;
-  std::vector<PairSummary> all;
-  all.reserve(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    PairSummary p{tasks[i].pair_id, tasks[i].seq, tasks[i].golden.describe, tasks[i].my.describe,
-                  rows[i].cosine_similarity, rows[i].cmp_fail_reason, tasks[i].my_token};
-    if (!p.fail_reason.empty()) {
-      ++sum.failed;
-      if (sum.first_failed.size() < kListed) sum.first_failed.push_back(p);  // tasks come in seq order
-      continue;
-    }
-    // The report CSV leaves out int8 facing another dtype (as msit does); such a pair never names
-    // the divergence the CSV cannot show.
-    const bool in_report = (tasks[i].golden.dtype == DType::Int8) == (tasks[i].my.dtype == DType::Int8);
-    const bool diverged = in_report && p.cosine && *p.cosine < opt.cosine_threshold;
-    if (diverged && (!sum.first_divergence || p.seq < sum.first_divergence->seq)) sum.first_divergence = p;
-    all.push_back(std::move(p));
-  }
-  std::stable_sort(all.begin(), all.end(), [](const PairSummary& a, const PairSummary& b) {
-    return a.cosine.value_or(2.0) < b.cosine.value_or(2.0);
-  });
-  all.resize(std::min<std::size_t>(all.size(), kListed));
   unpaired_and_notes(store, *g, *m, opt, sum);
-  sum.worst = std::move(all);
+  sum.worst = std::move(worst);
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return sum;
 }

@@ -128,6 +128,14 @@ RunInfo read_run(SQLite::Statement& q) {
   return r;
 }
 
+// Same columns as `results`, in its order.
+constexpr const char* kResultStageDdl = R"sql(
+  CREATE TEMP TABLE IF NOT EXISTS result_stage (pair_id INTEGER PRIMARY KEY, cosine_similarity REAL,
+    max_relative_error REAL, mean_relative_error REAL, max_absolute_error REAL, mean_absolute_error REAL,
+    kl_divergence REAL, relative_euclidean_distance REAL, euc_dist REAL, msprobe_cosine REAL,
+    one_thousandth_err_ratio REAL, five_thousandths_err_ratio REAL, accuracy_reached TEXT,
+    cmp_fail_reason TEXT NOT NULL))sql";
+
 constexpr const char* kRunSelect =
     "SELECT r.id, r.name, r.flavour, r.source_root, r.created_at, r.tool_version, "
     "coalesce(r.options, ''), "
@@ -525,7 +533,7 @@ std::int64_t Store::create_comparison(std::int64_t golden_run, std::int64_t my_r
   }
 }
 
-std::vector<PairTask> Store::pair_tasks(std::int64_t comparison_id) const {
+std::vector<PairTask> Store::pair_tasks(std::int64_t comparison_id, std::int64_t after_seq, std::size_t limit) const {
   SQLite::Statement q(*db_, R"sql(
     SELECT p.id, p.seq, g.id, g.blob_key, g.dtype, coalesce(g.numel, 0), gr.name || ':' || coalesce(gf.rel_path, ''),
            m.id, m.blob_key, m.dtype, coalesce(m.numel, 0), mr.name || ':' || coalesce(mf.rel_path, ''), mn.token
@@ -533,8 +541,10 @@ std::vector<PairTask> Store::pair_tasks(std::int64_t comparison_id) const {
     JOIN tensors g ON g.id = p.golden_tensor_id JOIN runs gr ON gr.id = g.run_id LEFT JOIN files gf ON gf.id = g.file_id
     JOIN tensors m ON m.id = p.my_tensor_id JOIN runs mr ON mr.id = m.run_id LEFT JOIN files mf ON mf.id = m.file_id
     LEFT JOIN op_nodes mn ON mn.id = m.op_node_id
-    WHERE p.comparison_id = ? ORDER BY p.seq)sql");
+    WHERE p.comparison_id = ? AND p.seq > ? ORDER BY p.seq LIMIT ?)sql");
   q.bind(1, comparison_id);
+  q.bind(2, after_seq);
+  q.bind(3, static_cast<std::int64_t>(limit));
   std::vector<PairTask> out;
   const auto side = [&](int c, PairTask::Side& s) {
     s.tensor_id = q.getColumn(c).getInt64();
@@ -559,14 +569,15 @@ std::vector<PairTask> Store::pair_tasks(std::int64_t comparison_id) const {
 }
 
 void Store::finish_comparison(std::int64_t comparison_id, const std::vector<PairResultRow>& rows) {
+  stage_results(rows);
+  finish_comparison(comparison_id);
+}
+
+void Store::stage_results(const std::vector<PairResultRow>& rows) {
   try {
-    SQLite::Transaction tx(*db_);
-    SQLite::Statement ins(*db_, R"sql(
-      INSERT OR REPLACE INTO results (pair_id, cosine_similarity, max_relative_error, mean_relative_error,
-        max_absolute_error, mean_absolute_error, kl_divergence, relative_euclidean_distance, euc_dist,
-        msprobe_cosine, one_thousandth_err_ratio, five_thousandths_err_ratio, accuracy_reached, cmp_fail_reason)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?))sql");
-    std::int64_t failed = 0;
+    db_->exec(kResultStageDdl);
+    SQLite::Transaction tx(*db_);  // TEMP only: takes no lock on the main database file
+    SQLite::Statement ins(*db_, "INSERT OR REPLACE INTO temp.result_stage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& r : rows) {
       ins.reset();
       int i = 1;
@@ -579,15 +590,26 @@ void Store::finish_comparison(std::int64_t comparison_id, const std::vector<Pair
       bind_opt(ins, i++, r.accuracy_reached);
       ins.bind(i++, r.cmp_fail_reason);
       ins.exec();
-      failed += r.cmp_fail_reason.empty() ? 0 : 1;
     }
-    SQLite::Statement fin(*db_,
-                          "UPDATE comparisons SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), pair_count = ?, "
-                          "failed_count = ? WHERE id = ?");
-    fin.bind(1, static_cast<std::int64_t>(rows.size()));
-    fin.bind(2, failed);
-    fin.bind(3, comparison_id);
+    tx.commit();
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(path_, std::string("staging results failed: ") + e.what());
+  }
+}
+
+void Store::finish_comparison(std::int64_t comparison_id) {
+  try {
+    db_->exec(kResultStageDdl);
+    SQLite::Transaction tx(*db_);
+    db_->exec("INSERT OR REPLACE INTO results SELECT * FROM temp.result_stage");
+    SQLite::Statement fin(*db_, R"sql(
+      UPDATE comparisons SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+        pair_count = (SELECT count(*) FROM pairs WHERE comparison_id = ?1),
+        failed_count = (SELECT count(*) FROM temp.result_stage WHERE cmp_fail_reason <> '')
+      WHERE id = ?1)sql");
+    fin.bind(1, comparison_id);
     fin.exec();
+    db_->exec("DELETE FROM temp.result_stage");
     tx.commit();
   } catch (const SQLite::Exception& e) {
     throw StoreError(path_, std::string("writing results failed: ") + e.what());

@@ -226,9 +226,16 @@ class Store {
   std::int64_t create_comparison(std::int64_t golden_run, std::int64_t my_run, const std::string& options_json,
                                  const std::vector<std::pair<std::string, std::string>>& matchers,
                                  const std::vector<SqlValue>& extra);
-  std::vector<PairTask> pair_tasks(std::int64_t comparison_id) const;
+  // The next `limit` pairs after position `after_seq` (-1: from the start), in seq order; a
+  // comparison is read in batches so memory does not grow with its size.
+  std::vector<PairTask> pair_tasks(std::int64_t comparison_id, std::int64_t after_seq, std::size_t limit) const;
   // Writes all results and closes the comparison, in one transaction.
   void finish_comparison(std::int64_t comparison_id, const std::vector<PairResultRow>& rows);
+  // Results written as they come, into this connection's TEMP staging table (no lock on the
+  // database, so readers and the comparison's own workers go on); finish_comparison(id) then
+  // moves them into `results` and closes the comparison in one transaction.
+  void stage_results(const std::vector<PairResultRow>& rows);
+  void finish_comparison(std::int64_t comparison_id);
 
   // Registers a scalar SQL function on this connection (NULL in -> NULL out is the caller's job).
   using SqlFunction = std::function<SqlValue(const std::vector<SqlValue>&)>;
