@@ -19,7 +19,7 @@ struct IngestArgs {
   bool replace = false;
   bool strict = false;
   int level = kDefaultZstdLevel;
-  std::uint64_t max_file_size = 10ULL << 30U;
+  std::uint64_t max_file_size = ingest::kDefaultMaxFileSize;
 };
 
 // One line on stderr, rewritten in place, at most every 100 ms.

@@ -1,4 +1,4 @@
-// NumPy .npy reader (formats.md §9.1): magic, version, a Python-literal header dict, raw data.
+// NumPy .npy reader (docs/readers.md): magic, version, a Python-literal header dict, raw data.
 // C and Fortran order, both byte orders; object, string and structured dtypes are refused.
 #include <algorithm>
 #include <cctype>
@@ -21,7 +21,7 @@ struct NpyHeader {
 // A tiny parser for the dict literal numpy writes; it accepts exactly the value kinds numpy uses.
 class DictParser {
  public:
-  DictParser(const InputFile& f, std::string_view s) : f_(f), s_(s) {}
+  DictParser(const ByteSource& f, std::string_view s) : f_(f), s_(s) {}
 
   NpyHeader parse() {
     NpyHeader h;
@@ -48,7 +48,16 @@ class DictParser {
       skip_ws();
       if (peek() == ',') ++i_;
     }
+    ++i_;  // the closing '}'
     if (!h.has_descr || !h.has_fortran || !h.has_shape) f_.fail("npy header lacks descr, fortran_order or shape");
+    // The header length must end exactly at the '\n' that follows the space padding: one byte too
+    // short or too long would otherwise shift every value by a byte.
+    for (; i_ + 1 < s_.size(); ++i_) {
+      if (s_[i_] != ' ' && s_[i_] != '\t') f_.fail("npy header has bytes after its dict other than padding");
+    }
+    if (s_.empty() || s_.back() != '\n' || i_ >= s_.size()) {
+      f_.fail("npy header does not end with '\\n' where its length says (the length field is off)");
+    }
     return h;
   }
 
@@ -113,7 +122,7 @@ class DictParser {
     }
   }
 
-  const InputFile& f_;
+  const ByteSource& f_;
   std::string_view s_;
   std::size_t i_ = 0;
 };
@@ -123,7 +132,7 @@ struct Descr {
   bool big_endian;
 };
 
-Descr parse_descr(const InputFile& f, const std::string& d) {
+Descr parse_descr(const ByteSource& f, const std::string& d) {
   if (d.empty()) f.fail("npy descr is empty");
   char order = '=';
   std::string_view rest = d;
@@ -176,10 +185,7 @@ std::vector<std::byte> fortran_to_c(const std::vector<std::byte>& src, const std
   return dst;
 }
 
-}  // namespace
-
-std::vector<DecodedTensor> read_npy(const std::filesystem::path& path, const ReadLimits& limits) {
-  const InputFile f(path, limits);
+std::vector<DecodedTensor> read_npy_from(const ByteSource& f) {
   if (f.size() < 10) f.fail("truncated: too short for an npy header");
   const auto pre = f.read_vec(0, 10);
   if (std::string(reinterpret_cast<const char*>(pre.data()), 6) != "\x93NUMPY") f.fail("not an npy file (bad magic)");
@@ -220,6 +226,17 @@ std::vector<DecodedTensor> read_npy(const std::filesystem::path& path, const Rea
   std::vector<DecodedTensor> out;
   out.push_back(std::move(t));
   return out;
+}
+
+}  // namespace
+
+std::vector<DecodedTensor> read_npy(const std::filesystem::path& path, const ReadLimits& limits) {
+  return read_npy_from(InputFile(path, limits));
+}
+
+std::vector<DecodedTensor> read_npy(std::span<const std::byte> bytes, const std::string& display_path,
+                                    const ReadLimits& limits) {
+  return read_npy_from(MemoryInput(bytes, display_path, limits));
 }
 
 }  // namespace aitdb::ingest
