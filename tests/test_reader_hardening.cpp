@@ -11,7 +11,6 @@
 #include <cstring>
 
 #include "aitdb/ingest/readers.h"
-#include "aitdb/schema/blob_codec.h"
 #include "aitdb/schema/errors.h"
 #include "metadata_labels.h"
 #include "test_support.h"
@@ -277,17 +276,6 @@ TEST(OneLineErrors, ControlCharactersInNamesAreEscaped) {
   const auto single = test::run_aitdb({"ingest", "--db", (d / "w.db").string(), (d / "dump" / name).string()});
   EXPECT_NE(single.err.find("bad\\nname.npy: truncated payload"), std::string::npos) << single.err;
   EXPECT_EQ(single.err.find("\nname.npy"), std::string::npos) << single.err;
-}
-
-// Finding: the blob codec threw std::logic_error / std::runtime_error outside aitdb::Error.
-TEST(OneLineErrors, BlobCodecThrowsOnlyAitdbErrors) {
-  ChunkBuffer b = ChunkBuffer::with_capacity(16);
-  try {
-    b.set_size(17);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Internal);
-  }
 }
 
 }  // namespace
