@@ -21,7 +21,9 @@ namespace {
 using test::TempDir;
 const ReadLimits kLimits{};
 
-std::span<const std::byte> span_of(const std::string& s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
+std::span<const std::byte> span_of(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
 
 // Decodes `content` from memory and expects a FormatError naming `display` whose reason has `needle`.
 template <typename Reader>
@@ -39,11 +41,15 @@ void expect_refused(Reader reader, const std::string& content, const std::string
 const auto kSafetensors = [](std::span<const std::byte> b, const std::string& n, const ReadLimits& l) {
   return read_safetensors(b, n, l);
 };
-const auto kNpy = [](std::span<const std::byte> b, const std::string& n, const ReadLimits& l) { return read_npy(b, n, l); };
+const auto kNpy = [](std::span<const std::byte> b, const std::string& n, const ReadLimits& l) {
+  return read_npy(b, n, l);
+};
 const auto kAtb = [](std::span<const std::byte> b, const std::string& n, const ReadLimits& l) {
   return read_atb_bin(b, n, l);
 };
-const auto kPth = [](std::span<const std::byte> b, const std::string& n, const ReadLimits& l) { return read_pth(b, n, l); };
+const auto kPth = [](std::span<const std::byte> b, const std::string& n, const ReadLimits& l) {
+  return read_pth(b, n, l);
+};
 
 void expect_same(const std::vector<DecodedTensor>& a, const std::vector<DecodedTensor>& b) {
   ASSERT_EQ(a.size(), b.size());
@@ -135,12 +141,13 @@ TEST(SafetensorsCoverage, HeaderLengthOffByOneIsRefused) {
 TEST(SafetensorsCoverage, OffsetsMustTileTheBufferInAnyOrder) {
   const std::string buffer(12, '\x01');
   const auto file = [&](const std::string& a, const std::string& b, std::size_t buffer_size) {
-    return safetensors_raw(R"({"a":{"dtype":"U8","shape":[)" + std::to_string(std::stoi(a.substr(a.find(',') + 1)) -
-                                                                              std::stoi(a.substr(0, a.find(',')))) +
-                               R"(],"data_offsets":[)" + a + R"(]},"b":{"dtype":"U8","shape":[)" +
-                               std::to_string(std::stoi(b.substr(b.find(',') + 1)) - std::stoi(b.substr(0, b.find(',')))) +
-                               R"(],"data_offsets":[)" + b + "]}}",
-                           128, buffer.substr(0, buffer_size));
+    return safetensors_raw(
+        R"({"a":{"dtype":"U8","shape":[)" +
+            std::to_string(std::stoi(a.substr(a.find(',') + 1)) - std::stoi(a.substr(0, a.find(',')))) +
+            R"(],"data_offsets":[)" + a + R"(]},"b":{"dtype":"U8","shape":[)" +
+            std::to_string(std::stoi(b.substr(b.find(',') + 1)) - std::stoi(b.substr(0, b.find(',')))) +
+            R"(],"data_offsets":[)" + b + "]}}",
+        128, buffer.substr(0, buffer_size));
   };
   // Out of order but exact: accepted, each tensor with its own bytes.
   EXPECT_EQ(read_safetensors(span_of(file("8,12", "0,8", 12)), "ok", kLimits).size(), 2U);
@@ -154,7 +161,8 @@ TEST(NpyCoverage, HeaderLengthOffByOneIsRefused) {
   const std::vector<float> v{1, 2, 3, 4};
   const std::string good = test::npy("<f4", {4}, test::bytes_of(v));
   EXPECT_EQ(read_npy(span_of(good), "ok", kLimits)[0].data, test::bytes_of(v));
-  const auto header_len = static_cast<std::uint16_t>(static_cast<unsigned char>(good[8]) | (static_cast<unsigned char>(good[9]) << 8U));
+  const auto header_len =
+      static_cast<std::uint16_t>(static_cast<unsigned char>(good[8]) | (static_cast<unsigned char>(good[9]) << 8U));
   for (const int delta : {-1, +1}) {
     std::string bad = good;
     const auto len = static_cast<std::uint16_t>(header_len + delta);
@@ -183,19 +191,22 @@ TEST(AtbCoverage, ObjectsMustTileThePayload) {
   expect_refused(kAtb, file("6", "$Object.data=0,4\n$Object.pad=2,2\n", "abcdxx"), "starts at 2");
   expect_refused(kAtb, file("4", "$Object.pad=0,4\n", "abcd"), "none named 'data'");
   // Trailing bytes after the declared payload are flagged, as before.
-  EXPECT_EQ(read_atb_bin(span_of(file("4", "$Object.data=0,4\n", "abcdZZ")), "t", kLimits)[0].flags, "trailing_bytes=2");
+  EXPECT_EQ(read_atb_bin(span_of(file("4", "$Object.data=0,4\n", "abcdZZ")), "t", kLimits)[0].flags,
+            "trailing_bytes=2");
 }
 
-std::vector<std::byte> bytes_of_string(const std::string& s) { return test::bytes_of(s); }
+std::vector<std::byte> bytes_of_string(const std::string& s) {
+  return test::bytes_of(s);
+}
 
 // A .pth of one float tensor whose storage entry is `storage`, deflated, under a pickle declaring
 // `declared_numel` elements.
 std::string pth_with_storage(std::uint64_t declared_numel, std::vector<std::byte> storage, bool deflate) {
   const auto numel = static_cast<std::int64_t>(declared_numel);
-  return test::zip_archive({{"a/data.pkl", bytes_of_string(test::torch_tensor_pickle("FloatStorage", declared_numel, 0,
-                                                                                      {numel}, {1}))},
-                            {"a/data/0", std::move(storage), deflate},
-                            {"a/version", bytes_of_string("3\n")}});
+  return test::zip_archive(
+      {{"a/data.pkl", bytes_of_string(test::torch_tensor_pickle("FloatStorage", declared_numel, 0, {numel}, {1}))},
+       {"a/data/0", std::move(storage), deflate},
+       {"a/version", bytes_of_string("3\n")}});
 }
 
 TEST(PthBounds, StorageMustHoldExactlyTheDeclaredBytes) {
@@ -206,8 +217,7 @@ TEST(PthBounds, StorageMustHoldExactlyTheDeclaredBytes) {
   expect_refused(kPth, pth_with_storage(8, test::bytes_of(v), false), "holds 16 bytes but the pickle declares 32");
   // A view reaching past its (correctly sized) storage.
   const std::string pickle = test::torch_tensor_pickle("FloatStorage", 4, 2, {3}, {1});
-  expect_refused(kPth,
-                 test::zip_archive({{"a/data.pkl", bytes_of_string(pickle)}, {"a/data/0", test::bytes_of(v)}}),
+  expect_refused(kPth, test::zip_archive({{"a/data.pkl", bytes_of_string(pickle)}, {"a/data/0", test::bytes_of(v)}}),
                  "reaches past the end of its storage");
 }
 
@@ -255,7 +265,8 @@ TEST(PthBounds, DecompressionBombIsRefusedBeforeInflating) {
   const auto r = test::run_aitdb({"ingest", "--db", (d / "x.db").string(), bomb_path.string()});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("decompression bomb"), std::string::npos) << r.err;
-  const auto [exit_code, peak_kib] = run_aitdb_measuring_rss({"ingest", "--db", (d / "y.db").string(), bomb_path.string()});
+  const auto [exit_code, peak_kib] =
+      run_aitdb_measuring_rss({"ingest", "--db", (d / "y.db").string(), bomb_path.string()});
   EXPECT_NE(exit_code, 0);
   EXPECT_LT(peak_kib, 200L * 1024) << "KiB; inflating would need 256 MiB";
 }

@@ -1,7 +1,6 @@
 // .safetensors reader (docs/readers.md): u64 header length, JSON header, one data buffer.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "aitdb/ingest/readers.h"
 #include "file_io.h"
@@ -72,8 +71,8 @@ std::vector<DecodedTensor> read_safetensors_from(const ByteSource& f) {
     e.begin = off[0].get<std::uint64_t>();
     e.end = off[1].get<std::uint64_t>();
     if (e.begin > e.end || e.end > buffer) {
-      f.fail(where + " data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-             "] lie outside the " + std::to_string(buffer) + "-byte buffer");
+      f.fail(where + " data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "] lie outside the " +
+             std::to_string(buffer) + "-byte buffer");
     }
     const auto need = checked_nbytes(e.tensor.shape, *dtype);
     if (!need || *need != e.end - e.begin) {

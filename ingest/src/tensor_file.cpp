@@ -33,7 +33,7 @@ namespace {
 FileFormat sniff(const ByteSource& f, const std::string& display_path) {
   if (f.size() == 0) {
     return is_md5_name(std::filesystem::path(display_path).filename().string()) ? FileFormat::Md5Placeholder
-                                                                                 : FileFormat::Unknown;
+                                                                                : FileFormat::Unknown;
   }
   const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(f.size(), 64));
   const std::string head = f.read_string(0, n);
@@ -90,7 +90,8 @@ TensorFile read_tensor_file(const std::filesystem::path& path, const ReadLimits&
   return read_as(sniff_format(path, limits), path.string(), path, limits);
 }
 
-TensorFile read_tensor_file(std::span<const std::byte> bytes, const std::string& display_path, const ReadLimits& limits) {
+TensorFile read_tensor_file(std::span<const std::byte> bytes, const std::string& display_path,
+                            const ReadLimits& limits) {
   return read_as(sniff_format(bytes, display_path, limits), display_path, bytes, display_path, limits);
 }
 

@@ -4,8 +4,8 @@
 // the harness and libFuzzer reports it as a crash, so "errors one way" is fuzzed too.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <span>
 #include <vector>
 

@@ -38,8 +38,13 @@ void write(const fs::path& dir, const std::string& name, const std::string& cont
 // {"a": [1, 2.5], "b": None} in protocol 2, with memo puts and gets. Literals are split where a
 // hex escape would otherwise swallow the next character.
 constexpr char kContainersPickle[] =
-    "\x80\x02}q\x00(X\x01\x00\x00\x00" "a" "q\x01]q\x02(K\x01G@\x04\x00\x00\x00\x00\x00\x00" "e"
-    "X\x01\x00\x00\x00" "b" "Nh\x01h\x02u.";
+    "\x80\x02}q\x00(X\x01\x00\x00\x00"
+    "a"
+    "q\x01]q\x02(K\x01G@\x04\x00\x00\x00\x00\x00\x00"
+    "e"
+    "X\x01\x00\x00\x00"
+    "b"
+    "Nh\x01h\x02u.";
 
 }  // namespace
 
@@ -57,9 +62,11 @@ int main(int argc, char** argv) {
       {"bool_scalar.bin", t::atb_bin(12, {}, {std::byte{1}})},
       {"minimal.bin", t::atb_bin_minimal(3, {2}, bytes_of(std::vector<std::int32_t>{7, -7}))},
       {"stats.bin", t::atb_bin_stats(0, {8, 8}, "1.5", "-2", "0.25", "3.75")},
-      {"appended.bin", t::atb_bin(0, {1}, bytes_of(std::vector<float>{1})) +
-                           t::atb_bin(0, {1}, bytes_of(std::vector<float>{2}))},
-      {"alias.bin", "$Version=1.0\n$Object.Count=0\n$Object.Length=0\nformat=2\ndtype=1\ndims=2,2\ndata=../0_x/outtensor0.bin\n$End=1\n"},
+      {"appended.bin",
+       t::atb_bin(0, {1}, bytes_of(std::vector<float>{1})) + t::atb_bin(0, {1}, bytes_of(std::vector<float>{2}))},
+      {"alias.bin",
+       "$Version=1.0\n$Object.Count=0\n$Object.Length=0\nformat=2\ndtype=1\ndims=2,2\ndata=../0_x/"
+       "outtensor0.bin\n$End=1\n"},
   };
   const std::vector<std::pair<std::string, std::string>> npy = {
       {"f4_2x3.npy", t::npy("<f4", {2, 3}, bytes_of(std::vector<float>{0, 1, 2, 3, 4, 5}))},
@@ -83,13 +90,14 @@ int main(int argc, char** argv) {
   };
   // A view: rows 1.. and columns 1..2 of a 3x4 base, so offsets and strides are exercised.
   const std::string view_pickle = t::torch_tensor_pickle("HalfStorage", 12, 5, {2, 2}, {4, 1});
-  const auto view_pickle_bytes = std::vector<std::byte>(reinterpret_cast<const std::byte*>(view_pickle.data()),
-                                                        reinterpret_cast<const std::byte*>(view_pickle.data()) +
-                                                            view_pickle.size());
+  const auto view_pickle_bytes =
+      std::vector<std::byte>(reinterpret_cast<const std::byte*>(view_pickle.data()),
+                             reinterpret_cast<const std::byte*>(view_pickle.data()) + view_pickle.size());
   pth.emplace_back("view.pth", t::zip_archive({{"view/data.pkl", view_pickle_bytes},
                                                {"view/data/0", iota_bytes(24)},
-                                               {"view/byteorder", {std::byte{'l'}, std::byte{'i'}, std::byte{'t'},
-                                                                   std::byte{'t'}, std::byte{'l'}, std::byte{'e'}}},
+                                               {"view/byteorder",
+                                                {std::byte{'l'}, std::byte{'i'}, std::byte{'t'}, std::byte{'t'},
+                                                 std::byte{'l'}, std::byte{'e'}}},
                                                {"view/version", {std::byte{'3'}, std::byte{'\n'}}}}));
   const std::vector<std::pair<std::string, std::string>> pickles = {
       {"tensor.pkl", t::torch_tensor_pickle("FloatStorage", 6, 0, {2, 3}, {3, 1})},
@@ -101,8 +109,8 @@ int main(int argc, char** argv) {
       {"aclcmp.json", R"({"3": {"0": "acl_tensor/3.bin", "1": ["acl_tensor/3_1.bin"]}})"},
   };
   const std::vector<std::pair<std::string, const std::vector<std::pair<std::string, std::string>>*>> targets = {
-      {"atb_bin", &atb}, {"npy", &npy}, {"safetensors", &safetensors}, {"pth", &pth}, {"unpickler", &pickles},
-      {"metadata_labels", &labels}};
+      {"atb_bin", &atb}, {"npy", &npy},           {"safetensors", &safetensors},
+      {"pth", &pth},     {"unpickler", &pickles}, {"metadata_labels", &labels}};
   for (const auto& [target, seeds] : targets) {
     for (const auto& [name, content] : *seeds) {
       write(out / target, name, content);

@@ -13,7 +13,9 @@ std::string join_dims(const std::vector<std::int64_t>& dims) {
   for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
   return s;
 }
-std::string payload_str(const std::vector<std::byte>& p) { return {reinterpret_cast<const char*>(p.data()), p.size()}; }
+std::string payload_str(const std::vector<std::byte>& p) {
+  return {reinterpret_cast<const char*>(p.data()), p.size()};
+}
 }  // namespace
 
 std::string atb_bin(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload,
@@ -24,7 +26,8 @@ std::string atb_bin(int dtype_code, const std::vector<std::int64_t>& dims, const
          "\n$End=1\n" + payload_str(payload);
 }
 
-std::string atb_bin_minimal(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload) {
+std::string atb_bin_minimal(int dtype_code, const std::vector<std::int64_t>& dims,
+                            const std::vector<std::byte>& payload) {
   return "dtype=" + std::to_string(dtype_code) + "\ndims=" + join_dims(dims) + "\n$End=1\n" + payload_str(payload);
 }
 
@@ -38,7 +41,8 @@ std::string atb_bin_stats(int dtype_code, const std::vector<std::int64_t>& dims,
 std::string npy(const std::string& descr, const std::vector<std::int64_t>& shape, const std::vector<std::byte>& data,
                 bool fortran) {
   std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': (";
-  for (std::size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
   dict += "), }";
   const std::size_t total = 10 + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
@@ -77,7 +81,9 @@ struct SourceFree {
   void operator()(zip_source_t* s) const { zip_source_free(s); }
 };
 
-[[noreturn]] void zip_failed(const char* what) { throw std::runtime_error(std::string("zip_archive: ") + what); }
+[[noreturn]] void zip_failed(const char* what) {
+  throw std::runtime_error(std::string("zip_archive: ") + what);
+}
 
 }  // namespace
 
@@ -131,12 +137,12 @@ std::string torch_tensor_pickle(const std::string& storage_type, std::uint64_t s
   };
   std::string p = "\x80\x02";
   p += "ctorch._utils\n_rebuild_tensor_v2\n";
-  p += "(";                                                                     // args of the rebuild
+  p += "(";  // args of the rebuild
   p += "(" + unicode("storage") + "ctorch\n" + storage_type + "\n" + unicode("0") + unicode("cpu") +
-       long1(storage_numel) + "tQ";                                             // persistent id -> storage
+       long1(storage_numel) + "tQ";  // persistent id -> storage
   p += binint(offset) + tuple(size) + tuple(stride);
-  p += "\x89";                                                                 // requires_grad = False
-  p += "ccollections\nOrderedDict\n)R";                                       // backward hooks
+  p += "\x89";                           // requires_grad = False
+  p += "ccollections\nOrderedDict\n)R";  // backward hooks
   p += "tR.";
   return p;
 }
@@ -146,11 +152,11 @@ std::string pth(const std::string& storage_type, std::size_t element_size, const
   std::vector<std::int64_t> stride(shape.size(), 1);
   for (std::size_t k = shape.size(); k-- > 1;) stride[k - 1] = stride[k] * shape[k];
   const std::string pickle = torch_tensor_pickle(storage_type, data.size() / element_size, 0, shape, stride);
-  return zip_archive({{"archive/data.pkl", std::vector<std::byte>(reinterpret_cast<const std::byte*>(pickle.data()),
-                                                                  reinterpret_cast<const std::byte*>(pickle.data()) +
-                                                                      pickle.size())},
-                      {"archive/data/0", data},
-                      {"archive/version", {std::byte{'3'}, std::byte{'\n'}}}});
+  return zip_archive(
+      {{"archive/data.pkl", std::vector<std::byte>(reinterpret_cast<const std::byte*>(pickle.data()),
+                                                   reinterpret_cast<const std::byte*>(pickle.data()) + pickle.size())},
+       {"archive/data/0", data},
+       {"archive/version", {std::byte{'3'}, std::byte{'\n'}}}});
 }
 
 }  // namespace aitdb::test

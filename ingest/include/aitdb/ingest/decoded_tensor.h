@@ -11,7 +11,7 @@
 
 namespace aitdb::ingest {
 
-// Statistics a dump file carries itself (ATB stats-only files, formats.md §1.7).
+// Statistics a dump file carries itself (ATB stats-only files).
 struct FileStats {
   std::optional<double> min;
   std::optional<double> max;

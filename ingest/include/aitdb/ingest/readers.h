@@ -22,8 +22,7 @@ enum class FileFormat { AtbBin, Md5Placeholder, Npy, Pth, Safetensors, LegacyTor
 
 std::string_view format_name(FileFormat f);
 
-// Sniffs magic bytes (docs/readers.md); the name is only used for MD5
-// placeholders.
+// Sniffs magic bytes; the name is only used for MD5 placeholders.
 FileFormat sniff_format(const std::filesystem::path& path, const ReadLimits& limits);
 FileFormat sniff_format(std::span<const std::byte> bytes, const std::string& display_path, const ReadLimits& limits);
 bool is_md5_name(std::string_view name);
@@ -47,6 +46,7 @@ struct TensorFile {
 };
 // Sniffs and dispatches to the reader above.
 TensorFile read_tensor_file(const std::filesystem::path& path, const ReadLimits& limits);
-TensorFile read_tensor_file(std::span<const std::byte> bytes, const std::string& display_path, const ReadLimits& limits);
+TensorFile read_tensor_file(std::span<const std::byte> bytes, const std::string& display_path,
+                            const ReadLimits& limits);
 
 }  // namespace aitdb::ingest
