@@ -41,7 +41,11 @@ inline CpuTicks cpu_ticks() {
   return t;
 }
 
-inline Run run(const std::vector<std::string>& args) {
+// Runs args[0] with args, its stdout going to `stdout_path`. With timeout_s > 0 the child gets
+// SIGALRM after that many seconds (an alarm survives exec), so an over-long contender ends the
+// case instead of the session: status is then -1.
+inline Run run(const std::vector<std::string>& args, const std::string& stdout_path = "/dev/null",
+               unsigned timeout_s = 0) {
   std::fflush(stdout);  // the child would otherwise flush our buffered lines a second time
   const CpuTicks c0 = cpu_ticks();
   const auto t0 = std::chrono::steady_clock::now();
@@ -51,7 +55,8 @@ inline Run run(const std::vector<std::string>& args) {
     std::vector<std::string> a = args;
     for (auto& s : a) argv.push_back(s.data());
     argv.push_back(nullptr);
-    if (!std::freopen("/dev/null", "w", stdout)) ::_exit(127);
+    if (!std::freopen(stdout_path.c_str(), "w", stdout)) ::_exit(127);
+    if (timeout_s > 0) ::alarm(timeout_s);
     ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
@@ -86,6 +91,12 @@ struct BenchArgs {
 // Lets freshly written data reach the disk before a timed run (see BenchArgs::settle_s).
 inline void settle(double seconds);
 
+// Settle time and repeats from AITDB_BENCH_SETTLE and AITDB_BENCH_REPEATS, when set.
+inline void read_bench_env(BenchArgs& a) {
+  if (const char* v = std::getenv("AITDB_BENCH_SETTLE")) a.settle_s = std::strtod(v, nullptr);
+  if (const char* v = std::getenv("AITDB_BENCH_REPEATS")) a.repeats = std::max(1, std::atoi(v));
+}
+
 // argv: AITDB_BIN WORK_DIR [SIZE_MB ...]; prints usage and exits 2 when too short.
 inline BenchArgs parse_bench_args(int argc, char** argv, const char* name) {
   if (argc < 3) {
@@ -95,8 +106,7 @@ inline BenchArgs parse_bench_args(int argc, char** argv, const char* name) {
   BenchArgs a{std::filesystem::absolute(argv[1]).string(), argv[2], {}};
   for (int i = 3; i < argc; ++i) a.sizes_mb.push_back(std::strtod(argv[i], nullptr));
   if (a.sizes_mb.empty()) a.sizes_mb = {100, 1024};
-  if (const char* v = std::getenv("AITDB_BENCH_SETTLE")) a.settle_s = std::strtod(v, nullptr);
-  if (const char* v = std::getenv("AITDB_BENCH_REPEATS")) a.repeats = std::max(1, std::atoi(v));
+  read_bench_env(a);
   return a;
 }
 

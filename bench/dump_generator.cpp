@@ -52,60 +52,53 @@ std::uint16_t to_half(float f) {
   return static_cast<std::uint16_t>(sign | (static_cast<std::uint32_t>(exp) << 10U) | (man >> 13U));
 }
 
-enum Kind { F32 = 0, F16 = 1, BF16 = 27 };
-
-class Writer {
- public:
-  Writer(const DumpSpec& spec, DumpStats& stats) : spec_(spec), stats_(stats), rng_{spec.seed * 0x9E3779B97F4A7C15ULL + 1} {}
-
-  void tensor(const std::filesystem::path& p, Kind kind, const std::vector<std::int64_t>& dims, float scale) {
-    std::uint64_t n = 1;
-    for (const auto d : dims) n *= static_cast<std::uint64_t>(d);
-    const std::size_t item = kind == F32 ? 4 : 2;
-    buf_.resize(n * item);
-    const auto& table = normal_table();
-    // Values are a function of the path below tensors/ (token, layer, op, file), so golden and
-    // perturbed copies line up and no two tensors repeat (which would flatter dedup).
-    const std::string ps = p.string();
-    Rng vr{(std::hash<std::string>{}(ps.substr(ps.find("/tensors/"))) ^ spec_.seed) | 1U};
-    Rng noise{rng_.next() | 1U};
-    for (std::uint64_t i = 0; i < n; ++i) {
-      float v = table[vr.next() >> 48U] * scale;
-      if (spec_.perturb != 0) v *= 1.0F + spec_.perturb * table[noise.next() >> 48U];
-      if (kind == F32) {
-        std::memcpy(buf_.data() + 4 * i, &v, 4);
-      } else {
-        const std::uint16_t h = kind == F16 ? to_half(v) : static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(v) >> 16U);
-        std::memcpy(buf_.data() + 2 * i, &h, 2);
-      }
-    }
-    std::string dims_s;
-    for (std::size_t i = 0; i < dims.size(); ++i) dims_s += (i ? "," : "") + std::to_string(dims[i]);
-    const std::string len = std::to_string(buf_.size());
-    const std::string header = "$Version=1.0\n$Object.Count=1\n$Object.Length=" + len + "\nformat=2\ndtype=" +
-                               std::to_string(kind) + "\ndims=" + dims_s + "\n$Object.data=0," + len + "\n$End=1\n";
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    f.write(header.data(), static_cast<std::streamsize>(header.size()));
-    f.write(reinterpret_cast<const char*>(buf_.data()), static_cast<std::streamsize>(buf_.size()));
-    stats_.files += 1;
-    stats_.bytes += header.size() + buf_.size();
-    stats_.largest = std::max<std::uint64_t>(stats_.largest, buf_.size());
-  }
-
- private:
-  const DumpSpec& spec_;
-  DumpStats& stats_;
-  Rng rng_;
-  std::vector<std::uint8_t> buf_;
-};
-
 }  // namespace
+
+AtbTensorWriter::AtbTensorWriter(std::uint32_t seed, float perturb, DumpStats& stats)
+    : seed_(seed), perturb_(perturb), stats_(stats), noise_state_(seed * 0x9E3779B97F4A7C15ULL + 1) {}
+
+void AtbTensorWriter::tensor(const std::filesystem::path& path, AtbDtype dtype, const std::vector<std::int64_t>& dims,
+                             float scale, float perturb) {
+  std::uint64_t n = 1;
+  for (const auto d : dims) n *= static_cast<std::uint64_t>(d);
+  const std::size_t item = dtype == AtbDtype::F32 ? 4 : 2;
+  payload_.resize(n * item);
+  const auto& table = normal_table();
+  const std::string ps = path.string();
+  const auto below = ps.find("/tensors/");
+  Rng values{(std::hash<std::string>{}(below == std::string::npos ? ps : ps.substr(below)) ^ seed_) | 1U};
+  Rng noise_seeds{noise_state_};
+  Rng noise{noise_seeds.next() | 1U};
+  noise_state_ = noise_seeds.s;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    float v = table[values.next() >> 48U] * scale;
+    if (perturb != 0) v *= 1.0F + perturb * table[noise.next() >> 48U];
+    if (dtype == AtbDtype::F32) {
+      std::memcpy(payload_.data() + 4 * i, &v, 4);
+    } else {
+      const std::uint16_t h = dtype == AtbDtype::F16 ? to_half(v)
+                                                     : static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(v) >> 16U);
+      std::memcpy(payload_.data() + 2 * i, &h, 2);
+    }
+  }
+  std::string dims_text;
+  for (std::size_t i = 0; i < dims.size(); ++i) dims_text += (i ? "," : "") + std::to_string(dims[i]);
+  const std::string len = std::to_string(payload_.size());
+  header_ = "$Version=1.0\n$Object.Count=1\n$Object.Length=" + len + "\nformat=2\ndtype=" +
+            std::to_string(static_cast<int>(dtype)) + "\ndims=" + dims_text + "\n$Object.data=0," + len + "\n$End=1\n";
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(header_.data(), static_cast<std::streamsize>(header_.size()));
+  f.write(reinterpret_cast<const char*>(payload_.data()), static_cast<std::streamsize>(payload_.size()));
+  stats_.files += 1;
+  stats_.bytes += header_.size() + payload_.size();
+  stats_.largest = std::max<std::uint64_t>(stats_.largest, payload_.size());
+}
 
 DumpStats write_atb_dump(const std::filesystem::path& out, const DumpSpec& spec) {
   DumpStats stats;
-  Writer w(spec, stats);
-  const auto root = out / "msit_dump_20250101_000000";
+  AtbTensorWriter w(spec.seed, spec.perturb, stats);
+  const auto root = dump_root(out);
   const auto rank = root / "tensors" / "0_4242";
   const std::int64_t h = spec.hidden;
   const std::int64_t s = spec.seq;
@@ -117,19 +110,43 @@ DumpStats write_atb_dump(const std::filesystem::path& out, const DumpSpec& spec)
     for (std::int64_t layer = 0; layer < per_token; ++layer) {
       const auto l = rank / std::to_string(token) / (std::to_string(layer + 1) + "_Decoder_layer");
       const float scale = 1.0F + 0.05F * static_cast<float>(layer);
-      w.tensor(l / "before/intensor0.bin", F16, {1, s, h}, scale);
-      w.tensor(l / "0_RmsNormOperation/after/outtensor0.bin", BF16, {1, s, h}, 1.0F);
-      w.tensor(l / "0_RmsNormOperation/before/intensor1.bin", F32, {h}, 0.1F);
-      w.tensor(l / "1_Attention/0_SelfAttentionOperation/after/outtensor0.bin", F32, {1, s, h}, 0.5F);
-      w.tensor(l / "1_Attention/1_LinearOperation/after/outtensor0.bin", F16, {1, heads, s, h / heads}, 0.7F);
-      w.tensor(l / "2_Mlp/0_LinearOperation/after/outtensor0.bin", F16, {1, s, inter}, 2.0F);
-      w.tensor(l / "2_Mlp/1_SwiGLU/after/outtensor0.bin", BF16, {1, s, inter}, 0.3F);
-      w.tensor(l / "after/outtensor0.bin", F16, {1, s, h}, scale);
+      w.tensor(l / "before/intensor0.bin", AtbDtype::F16, {1, s, h}, scale);
+      w.tensor(l / "0_RmsNormOperation/after/outtensor0.bin", AtbDtype::BF16, {1, s, h}, 1.0F);
+      w.tensor(l / "0_RmsNormOperation/before/intensor1.bin", AtbDtype::F32, {h}, 0.1F);
+      w.tensor(l / "1_Attention/0_SelfAttentionOperation/after/outtensor0.bin", AtbDtype::F32, {1, s, h}, 0.5F);
+      w.tensor(l / "1_Attention/1_LinearOperation/after/outtensor0.bin", AtbDtype::F16, {1, heads, s, h / heads}, 0.7F);
+      w.tensor(l / "2_Mlp/0_LinearOperation/after/outtensor0.bin", AtbDtype::F16, {1, s, inter}, 2.0F);
+      w.tensor(l / "2_Mlp/1_SwiGLU/after/outtensor0.bin", AtbDtype::BF16, {1, s, inter}, 0.3F);
+      w.tensor(l / "after/outtensor0.bin", AtbDtype::F16, {1, s, h}, scale);
       std::ofstream(l / "2_Mlp/0_LinearOperation/op_param.json") << "{\"hasBias\":false,\"transposeB\":true}\n";
     }
   }
   std::filesystem::create_directories(root / "layer" / "4242");
   std::ofstream(root / "layer/4242/Decoder_layer_1.json") << "{\"opName\":\"Decoder_layer_1\",\"opType\":\"Decoder_layer\",\"nodes\":[]}\n";
+  return stats;
+}
+
+DumpStats write_mid_size_atb_dump(const std::filesystem::path& out, const MidSizeDumpSpec& spec) {
+  DumpStats stats;
+  AtbTensorWriter w(spec.seed, spec.perturb, stats);
+  const auto token = dump_root(out) / "tensors" / "0_4242" / "0";
+  constexpr std::array<AtbDtype, 3> kDtypes{AtbDtype::F16, AtbDtype::BF16, AtbDtype::F32};
+  const int ops = std::max(1, spec.tensors / 2);
+  for (int op = 0; op < ops; ++op) {
+    const auto dir = token / (std::to_string(op) + "_LinearOperation");
+    for (int side = 0; side < 2; ++side) {
+      const int k = 2 * op + side;
+      // Sizes interleave small and large (golden-ratio steps), so neither half of the dump is
+      // all small or all large tensors.
+      const double f = std::fmod(static_cast<double>(k) * 0.6180339887, 1.0);
+      const auto bytes = spec.min_bytes + static_cast<std::uint64_t>(f * static_cast<double>(spec.max_bytes - spec.min_bytes));
+      const AtbDtype dtype = kDtypes[static_cast<std::size_t>(k) % kDtypes.size()];
+      const std::int64_t width = 1024;
+      const std::int64_t rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(bytes / (dtype == AtbDtype::F32 ? 4 : 2)) / width);
+      w.tensor(dir / (side == 0 ? "before/intensor0.bin" : "after/outtensor0.bin"), dtype, {rows, width},
+               0.5F + static_cast<float>(k % 7));
+    }
+  }
   return stats;
 }
 

@@ -19,6 +19,7 @@ struct CompareArgs {
   std::string match = "auto";
   std::string metrics = "msit";
   std::string tokens;
+  std::string rank_map;
   unsigned jobs = 0;
   double threshold = 0.99;
   bool inputs = false;
@@ -50,6 +51,32 @@ std::string ensure_ingested(Store& store, const std::string& path, Context& ctx)
   return r.run_name;
 }
 
+// "0:1,1:0" (golden rank folder or device id : my rank folder or device id) -> JSON object.
+std::string rank_map_json(const std::string& spec) {
+  std::string out = "{";
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    const auto comma = spec.find(',', start);
+    const std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto colon = item.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == item.size() ||
+        item.find_first_of("\"\\") != std::string::npos) {
+      throw UsageError("--rank-map takes GOLDEN:MY pairs separated by commas, e.g. 0:1,1:0 (got '" + item + "')");
+    }
+    out += std::string(out.size() > 1 ? "," : "") + "\"" + item.substr(0, colon) + "\":\"" + item.substr(colon + 1) + "\"";
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out + "}";
+}
+
+void print_pair(const char* label, const compare::PairSummary& f) {
+  std::printf("%s pair %lld at position %lld%s:\n  my     %s\n  golden %s\n  cosine %s%s%s\n", label,
+              static_cast<long long>(f.pair_id), static_cast<long long>(f.seq),
+              f.token ? (", token " + std::to_string(*f.token)).c_str() : "", f.my.c_str(), f.golden.c_str(),
+              cos_text(f.cosine).c_str(), f.fail_reason.empty() ? "" : "  reason: ", f.fail_reason.c_str());
+}
+
 void run_compare(const CompareArgs& a, Context& ctx) {
   const bool by_path = !a.golden_path.empty() || !a.my_path.empty();
   if (by_path && (a.golden_path.empty() || a.my_path.empty())) throw UsageError("-gp and -mp go together");
@@ -64,6 +91,7 @@ void run_compare(const CompareArgs& a, Context& ctx) {
   o.metrics.msprobe = a.metrics != "msit";
   if (!a.tokens.empty()) o.tokens = a.tokens;
   o.include_inputs = a.inputs;
+  if (!a.rank_map.empty()) o.rank_map = rank_map_json(a.rank_map);
   o.jobs = a.jobs;
   o.cosine_threshold = a.threshold;
   const auto s = compare::compare_runs(store, golden, my, o);
@@ -78,21 +106,30 @@ void run_compare(const CompareArgs& a, Context& ctx) {
               static_cast<long long>(s.comparison_id), golden.c_str(), my.c_str(), s.matchers.front().c_str(),
               static_cast<unsigned long long>(s.pairs), static_cast<unsigned long long>(s.failed), mb, s.seconds,
               s.seconds > 0 ? mb / s.seconds : 0.0);
+  for (const auto& n : s.notes) std::printf("note: %s\n", n.c_str());
+  if (s.unpaired_golden + s.unpaired_my > 0) {
+    std::printf("unpaired tensors: %llu golden, %llu my (SELECT * FROM unpaired_tensors WHERE comparison_id = %lld)\n",
+                static_cast<unsigned long long>(s.unpaired_golden), static_cast<unsigned long long>(s.unpaired_my),
+                static_cast<long long>(s.comparison_id));
+  }
   if (s.first_divergence) {
-    const auto& f = *s.first_divergence;
-    std::printf("first divergence (cosine < %g or failed), pair %lld at position %lld:\n  my     %s\n  golden %s\n  "
-                "cosine %s%s%s\n",
-                a.threshold, static_cast<long long>(f.pair_id), static_cast<long long>(f.seq), f.my.c_str(),
-                f.golden.c_str(), cos_text(f.cosine).c_str(), f.fail_reason.empty() ? "" : "  reason: ",
-                f.fail_reason.c_str());
-  } else if (s.pairs > 0) {
-    std::printf("no divergence: every pair has cosine >= %g\n", a.threshold);
+    char label[64];
+    std::snprintf(label, sizeof label, "first divergence (cosine < %g),", a.threshold);
+    print_pair(label, *s.first_divergence);
+  } else {
+    std::printf("no divergence: every compared pair has cosine >= %g\n", a.threshold);
+  }
+  if (!s.first_failed.empty()) {
+    std::printf("failed pairs (%llu; not compared, never a divergence), first in execution order:\n",
+                static_cast<unsigned long long>(s.failed));
+    for (const auto& f : s.first_failed) {
+      std::printf("  pair %-8lld %s  [%s]\n", static_cast<long long>(f.pair_id), f.my.c_str(), f.fail_reason.c_str());
+    }
   }
   if (!s.worst.empty()) {
     std::printf("worst pairs:\n  %-10s %-8s %s\n", "cosine", "pair", "my tensor");
     for (const auto& w : s.worst) {
-      std::printf("  %-10s %-8lld %s%s%s\n", cos_text(w.cosine).c_str(), static_cast<long long>(w.pair_id), w.my.c_str(),
-                  w.fail_reason.empty() ? "" : "  [", w.fail_reason.empty() ? "" : (w.fail_reason + "]").c_str());
+      std::printf("  %-10s %-8lld %s\n", cos_text(w.cosine).c_str(), static_cast<long long>(w.pair_id), w.my.c_str());
     }
   }
   if (by_path || !a.out_dir.empty()) {
@@ -116,6 +153,8 @@ void register_compare(CLI::App& app, Context& ctx) {
   cmd->add_option("--metrics", a->metrics, "msit (default), msprobe or all")->check(CLI::IsMember({"msit", "msprobe", "all"}));
   cmd->add_option("--tokens", a->tokens, "Only these my-side tokens, e.g. 0,1");
   cmd->add_flag("--inputs", a->inputs, "Also compare input tensors (path matcher)");
+  cmd->add_option("--rank-map", a->rank_map,
+                  "Pair ranks explicitly: GOLDEN:MY,... by rank folder or device id (default: by rank order)");
   cmd->add_option("--jobs,-j", a->jobs, "Worker threads (default: one per core)");
   cmd->add_option("--threshold", a->threshold, "Cosine below which a pair diverges (default 0.99)");
   cmd->add_flag("--legacy-name", a->legacy_name, "Name the report ait_cmp_report_*.csv");

@@ -102,8 +102,14 @@ TEST(IngestAtbTree, StoresEveryTensorWithItsIdentity) {
             "d41d8cd98f00b204e9800998ecf8427e in 1");
   EXPECT_EQ(one(s, "SELECT stats_source || ' ' || max || ' ' || l2norm FROM tensors WHERE op_path = '2_1' AND io_index = 1"),
             "file 3.0 4.0");
-  EXPECT_EQ(one(s, "SELECT param FROM ops WHERE op_path = '0_0'"), "{\"axis\":0}\n");
-  EXPECT_EQ(one(s, "SELECT count(*) FROM ops"), "5");
+  EXPECT_EQ(one(s, "SELECT param FROM op_nodes WHERE id_path = '0_0'"), "{\"axis\":0}\n");
+  // Op directories of both tokens, plus 0_WordEmbedding, which holds only a child directory.
+  EXPECT_EQ(one(s, "SELECT group_concat(folder || ':' || id_path || ':' || name, ' ') FROM "
+                   "(SELECT * FROM op_nodes WHERE kind = 'op' ORDER BY folder, exec_order)"),
+            "0:0_0:GatherOperation 0:0:WordEmbedding 0:2_0:Self_Attention 0:2_1:Mlp 0:2:Prefill_layer 1:2:Prefill_layer");
+  EXPECT_EQ(one(s, "SELECT count(*) FROM op_nodes n JOIN op_nodes p ON p.id = n.parent_id WHERE n.kind = 'op'"), "3");
+  EXPECT_EQ(one(s, "SELECT count(*) FROM tensors WHERE op_node_id IS NULL"), "0");
+  EXPECT_EQ(one(s, "SELECT id_path || ' ' || op_name FROM graph_ops"), "2 Prefill_layer_2");
   EXPECT_EQ(one(s, "SELECT content FROM files WHERE rel_path = 'layer/7624/Prefill_layer_2.json'"),
             "{\"opName\":\"Prefill_layer_2\",\"nodes\":[]}\n");
   EXPECT_EQ(one(s, "SELECT status FROM files WHERE rel_path LIKE '%outtensor2.bin'"), "error");

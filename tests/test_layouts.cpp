@@ -11,16 +11,7 @@
 namespace aitdb::ingest {
 namespace {
 
-std::vector<std::string> split(const std::string& rel) {
-  std::vector<std::string> out;
-  std::size_t s = 0;
-  while (true) {
-    const auto p = rel.find('/', s);
-    out.push_back(rel.substr(s, p == std::string::npos ? std::string::npos : p - s));
-    if (p == std::string::npos) return out;
-    s = p + 1;
-  }
-}
+const auto split = test::split_path;
 
 TEST(AtbTreeLayout, ParsesRankTokenOpPathAndTensorName) {
   const auto l = make_atb_tree_layout({"tensors"});
@@ -39,8 +30,13 @@ TEST(AtbTreeLayout, ParsesRankTokenOpPathAndTensorName) {
   EXPECT_EQ(p.io, "in");
   EXPECT_EQ(p.io_index, 12);
   EXPECT_EQ(p.io_name, "query");
-  ASSERT_TRUE(c.op);
-  EXPECT_EQ(c.op->rel_dir, "tensors/0_35570/3/2_Prefill_layer/0_Attention/10_SelfAttentionOperation");
+  ASSERT_TRUE(c.node);
+  EXPECT_EQ(c.node->kind, "op");
+  EXPECT_EQ(c.node->rank_key, "0_35570");
+  EXPECT_EQ(c.node->folder, "3");
+  EXPECT_EQ(c.node->id_path, "2_0_10");
+  EXPECT_EQ(c.node->depth, 3);
+  EXPECT_EQ(c.node->sibling_pos, 10);
 }
 
 TEST(AtbTreeLayout, OldNamesMd5PlaceholdersOpParamAndSideFiles) {
@@ -54,7 +50,7 @@ TEST(AtbTreeLayout, OldNamesMd5PlaceholdersOpParamAndSideFiles) {
   EXPECT_FALSE(c.place.io_index);
   c = l->classify(split("tensors/0_7/0/2_Prefill_layer/3_SplitOperation/op_param.json"));
   EXPECT_EQ(c.role, FileRole::OpParam);
-  EXPECT_EQ(c.op->op_path, "2_3");
+  EXPECT_EQ(c.node->id_path, "2_3");
   EXPECT_EQ(l->classify(split("layer/7/Prefill_layer_2.json")).role, FileRole::Aux);
   EXPECT_EQ(l->classify(split("operation_io_tensors/7/operation_tensors_0.csv")).role, FileRole::Aux);
   EXPECT_EQ(l->classify(split("tiling/0_7/0/1_X/0_K/kernel_tilingdata.bin")).role, FileRole::Other);

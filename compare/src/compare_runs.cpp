@@ -11,7 +11,12 @@
 #include "matchers/matchers.h"
 
 namespace aitdb::compare {
+namespace sql {
+extern const char* const rank_pairs;
+}
 namespace {
+
+constexpr std::size_t kListed = 10;  // pairs listed per summary section
 
 std::vector<const Matcher*> choose_matchers(Store& store, const std::string& match, const RunInfo& g, const RunInfo& m) {
   const std::vector<const Matcher*> all{&data_id_matcher(), &file_pair_matcher(), &same_graph_matcher()};
@@ -114,6 +119,35 @@ std::vector<float> load_as_float(const Store& store, const PairTask::Side& side)
   return out;
 }
 
+// Tensors left unpaired per side, and how each run's tokens were read.
+void unpaired_and_notes(Store& store, const RunInfo& g, const RunInfo& m, const CompareOptions& opt,
+                        CompareSummary& sum) {
+  store.execute(
+      "SELECT side, count(*) FROM unpaired_tensors WHERE comparison_id = ?1 "
+      "AND (?2 IS NULL OR instr(',' || ?2 || ',', ',' || token || ',') > 0) GROUP BY side",
+      {sum.comparison_id, opt.tokens ? SqlValue{*opt.tokens} : SqlValue{}}, [](const auto&) {},
+      [&](const std::vector<SqlValue>& row) {
+        const auto n = static_cast<std::uint64_t>(std::get<std::int64_t>(row[1]));
+        (std::get<std::string>(row[0]) == "golden" ? sum.unpaired_golden : sum.unpaired_my) = n;
+      });
+  for (const RunInfo* r : {&g, &m}) {
+    store.execute("SELECT rank_key, model_graphs FROM run_ranks WHERE run_id = ?1 AND warmup_remap = 1 ORDER BY rank_index",
+                  {r->id}, [](const auto&) {}, [&](const std::vector<SqlValue>& row) {
+                    sum.notes.push_back(r->name + " rank " + std::get<std::string>(row[0]) +
+                                        ": prefill + decode graphs, folder 0 skipped as warm-up, folder 1 read as "
+                                        "tokens 0 (prefill ops) and 1 (decode ops)");
+                  });
+  }
+  store.execute(
+      "SELECT g.rank_key, m.rank_key FROM run_ranks g JOIN run_ranks m ON m.run_id = ?2 AND m.rank_index = g.rank_index "
+      "WHERE g.run_id = ?1 AND g.rank_key <> m.rank_key AND ?3 IS NULL ORDER BY g.rank_index",
+      {g.id, m.id, opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{}}, [](const auto&) {},
+      [&](const std::vector<SqlValue>& row) {
+        sum.notes.push_back("rank " + std::get<std::string>(row[0]) + " (golden) paired with rank " +
+                            std::get<std::string>(row[1]) + " (my) by rank order");
+      });
+}
+
 CompareSummary compare_runs(Store& store, const std::string& golden_run, const std::string& my_run,
                             const CompareOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -126,7 +160,7 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   CompareSummary sum;
   std::vector<std::pair<std::string, std::string>> sqls;
   for (const auto* x : matchers) {
-    sqls.emplace_back(x->name, x->sql);
+    sqls.emplace_back(x->name, std::string(sql::rank_pairs) + "\n" + x->sql);
     sum.matchers.push_back(x->name);
   }
   nlohmann::json options = {{"match", opt.match},
@@ -134,12 +168,22 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
                             {"include_inputs", opt.include_inputs},
                             {"cosine_threshold", opt.cosine_threshold}};
   if (opt.tokens) options["tokens"] = *opt.tokens;
+  if (opt.rank_map) options["rank_map"] = nlohmann::json::parse(*opt.rank_map);
+  if (opt.match_only) options["match_only"] = true;
   const std::vector<SqlValue> extra{std::int64_t{opt.include_inputs ? 1 : 0},
-                                    opt.tokens ? SqlValue{*opt.tokens} : SqlValue{}};
+                                    opt.tokens ? SqlValue{*opt.tokens} : SqlValue{},
+                                    opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{}};
   const auto t_match = std::chrono::steady_clock::now();
   sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
   sum.match_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_match).count();
-  const std::vector<PairTask> tasks = store.pair_tasks(sum.comparison_id);
+  std::vector<PairTask> tasks = store.pair_tasks(sum.comparison_id);
+  if (opt.match_only) {
+    sum.pairs = tasks.size();
+    store.finish_comparison(sum.comparison_id, {});
+    unpaired_and_notes(store, *g, *m, opt, sum);
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return sum;
+  }
 
   std::vector<PairResultRow> rows(tasks.size());
   std::atomic<std::size_t> next{0};
@@ -184,18 +228,24 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   all.reserve(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     PairSummary p{tasks[i].pair_id, tasks[i].seq, tasks[i].golden.describe, tasks[i].my.describe,
-                  rows[i].cosine_similarity, rows[i].cmp_fail_reason};
-    if (!p.fail_reason.empty()) ++sum.failed;
-    const bool diverged = !p.fail_reason.empty() || (p.cosine && *p.cosine < opt.cosine_threshold);
+                  rows[i].cosine_similarity, rows[i].cmp_fail_reason, tasks[i].my_token};
+    if (!p.fail_reason.empty()) {
+      ++sum.failed;
+      if (sum.first_failed.size() < kListed) sum.first_failed.push_back(p);  // tasks come in seq order
+      continue;
+    }
+    // The report CSV leaves out int8 facing another dtype (as msit does); such a pair never names
+    // the divergence the CSV cannot show.
+    const bool in_report = (tasks[i].golden.dtype == DType::Int8) == (tasks[i].my.dtype == DType::Int8);
+    const bool diverged = in_report && p.cosine && *p.cosine < opt.cosine_threshold;
     if (diverged && (!sum.first_divergence || p.seq < sum.first_divergence->seq)) sum.first_divergence = p;
     all.push_back(std::move(p));
   }
   std::stable_sort(all.begin(), all.end(), [](const PairSummary& a, const PairSummary& b) {
-    const double ca = a.fail_reason.empty() ? a.cosine.value_or(2.0) : -2.0;
-    const double cb = b.fail_reason.empty() ? b.cosine.value_or(2.0) : -2.0;
-    return ca < cb;
+    return a.cosine.value_or(2.0) < b.cosine.value_or(2.0);
   });
-  all.resize(std::min<std::size_t>(all.size(), 10));
+  all.resize(std::min<std::size_t>(all.size(), kListed));
+  unpaired_and_notes(store, *g, *m, opt, sum);
   sum.worst = std::move(all);
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return sum;

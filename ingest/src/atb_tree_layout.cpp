@@ -68,24 +68,24 @@ class AtbTreeLayout : public DumpLayout {
       out.role = role_outside(file);
       return out;
     }
-    OpPlace op;
-    op.rank_key = rank;
-    op.device_id = device;
-    op.pid = pid;
-    op.token = token;
+    OpNodeRow node;
+    node.kind = "op";
+    node.rank_key = rank;
+    node.folder = c[1];
     nlohmann::json names = nlohmann::json::array();
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      if (i != 0) op.op_path += "_";
-      op.op_path += ops[i].id;
+      if (i != 0) node.id_path += "_";
+      node.id_path += ops[i].id;
       names.push_back(ops[i].name);
     }
-    op.op_names = names.dump();
-    op.op_type = ops.back().name;
-    op.rel_dir = join_rel(std::vector<std::string>(rel.begin(), rel.end() - (in_phase ? 2 : 1)));
-
+    node.names = names.dump();
+    node.name = ops.back().name;
+    node.type = ops.back().name;
+    node.depth = static_cast<std::int64_t>(ops.size());
+    node.sibling_pos = parse_int(ops.back().id);
     if (!in_phase) {
       out.role = file == "op_param.json" ? FileRole::OpParam : role_outside(file);
-      if (out.role == FileRole::OpParam) out.op = op;
+      if (out.role == FileRole::OpParam) out.node = node;
       return out;
     }
     TensorPlace& p = out.place;
@@ -93,9 +93,9 @@ class AtbTreeLayout : public DumpLayout {
     p.device_id = device;
     p.pid = pid;
     p.token = token;
-    p.op_path = op.op_path;
-    p.op_names = op.op_names;
-    p.op_type = op.op_type;
+    p.op_path = node.id_path;
+    p.op_names = node.names;
+    p.op_type = node.type;
     p.phase = c[c.size() - 2];
     static const std::regex kTensorName(R"(^(intensor|outtensor|inTensor|outTensor)(\d+)(?:_(.*))?\.bin$)");
     std::smatch m;
@@ -110,7 +110,7 @@ class AtbTreeLayout : public DumpLayout {
       return out;
     }
     out.role = FileRole::Tensor;
-    out.op = op;
+    out.node = std::move(node);
     return out;
   }
 

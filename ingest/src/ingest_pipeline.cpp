@@ -12,6 +12,7 @@
 #include "dump_walker.h"
 #include "file_io.h"
 #include "metadata_labels.h"
+#include "op_graph/op_graph_builder.h"
 
 namespace aitdb::ingest {
 namespace fs = std::filesystem;
@@ -27,7 +28,7 @@ struct TensorOut {
 struct WorkResult {
   FileRow file;
   std::string abs_path;
-  std::optional<OpRow> op;
+  std::optional<OpNodeRow> node;
   std::vector<TensorOut> tensors;
   std::vector<LabelRow> labels;
   std::optional<std::string> error;
@@ -46,16 +47,30 @@ std::vector<std::string> split_rel(const std::vector<std::string>& prefix, const
   return out;
 }
 
-OpRow to_op_row(const OpPlace& p) {
-  return OpRow{p.rank_key, p.device_id, p.pid, p.token, p.op_path, p.op_names, p.op_type, p.rel_dir, std::nullopt};
-}
-
 std::string read_text(const fs::path& path, const ReadLimits& limits) {
   ReadLimits l = limits;
   l.max_file_size = std::min(limits.max_file_size, kMaxAuxText);
   const InputFile f(path, l);
   return f.read_string(0, static_cast<std::size_t>(f.size()));
 }
+
+// Files of one op directory arrive together in walk order, so remembering the last node spares
+// most of the upserts; a node met again later is found by its unique key.
+class OpNodeCache {
+ public:
+  std::int64_t id_of(IngestTransaction& tx, const OpNodeRow& n) {
+    if (last_id_ && !n.param && n.rank_key == last_.rank_key && n.folder == last_.folder && n.id_path == last_.id_path) {
+      return *last_id_;
+    }
+    last_id_ = tx.add_op_node(n);
+    last_ = n;
+    return *last_id_;
+  }
+
+ private:
+  OpNodeRow last_;
+  std::optional<std::int64_t> last_id_;
+};
 
 // Everything done for one file off the writer thread.
 class FileProcessor {
@@ -80,8 +95,8 @@ class FileProcessor {
           const std::string text = read_text(item.path, opt_.limits);
           if (!nlohmann::json::accept(text)) throw FormatError(item.path.string(), "op_param.json is not valid JSON");
           r.file.content = text;
-          r.op = to_op_row(*c.op);
-          r.op->param = text;
+          r.node = *c.node;
+          r.node->param = text;
           break;
         }
         case FileRole::Aux:
@@ -114,7 +129,12 @@ class FileProcessor {
     TensorFile file = read_tensor_file(item.path, opt_.limits);
     auto& decoded = file.tensors;
     r.file.kind = "tensor";
-    if (c.op) r.op = to_op_row(*c.op);
+    r.node = c.node;
+    if (!r.node) {
+      // A tensor file outside the tree's structure (or a loose file) is a node of its own.
+      const std::string key = c.place.op_path.value_or(item.rel);
+      r.node = OpNodeRow::of("file", c.place.rank_key.value_or(""), "", key);
+    }
     for (auto& d : decoded) {
       TensorOut out;
       TensorRow& t = out.row;
@@ -312,12 +332,14 @@ IngestReport ingest_path(Store& store, const fs::path& input, const IngestOption
 
   IngestProgress prog;
   std::uint64_t bytes_done = 0;
+  OpNodeCache nodes;
   while (auto r = pipe.next_result()) {
     if (r->error && opt.strict) {
       throw FormatError(r->abs_path, *r->error + " (--strict: nothing was stored)");
     }
     const std::int64_t file_id = tx.add_file(r->file);
-    if (r->op) tx.add_op(*r->op);
+    std::optional<std::int64_t> node_id;
+    if (r->node) node_id = nodes.id_of(tx, *r->node);
     for (const auto& l : r->labels) tx.add_label(file_id, l);
     for (auto& t : r->tensors) {
       if (t.blob) {
@@ -330,6 +352,7 @@ IngestReport ingest_path(Store& store, const fs::path& input, const IngestOption
         rep.raw_bytes += t.blob->raw_size;
       }
       t.row.file_id = file_id;
+      t.row.op_node_id = node_id;
       tx.add_tensor(t.row);
       ++rep.tensors;
     }
@@ -356,6 +379,14 @@ IngestReport ingest_path(Store& store, const fs::path& input, const IngestOption
     ++rep.errors;
     if (opt.on_error) opt.on_error((dump.root / rel).string(), reason);
   }
+  const OpGraphReport graph = build_op_graph(tx);
+  for (const auto& [rel, reason] : graph.errors) {
+    if (opt.strict) throw FormatError((dump.root / rel).string(), reason + " (--strict: nothing was stored)");
+    tx.add_error(rel, reason);
+    ++rep.errors;
+    if (opt.on_error) opt.on_error((dump.root / rel).string(), reason);
+  }
+  rep.notes = graph.notes;
   tx.commit();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;

@@ -1,5 +1,6 @@
 // NumPy .npy reader (docs/readers.md): magic, version, a Python-literal header dict, raw data.
-// C and Fortran order, both byte orders; object, string and structured dtypes are refused.
+// C and Fortran order, both byte orders; object, string and structured dtypes are refused as
+// tensors. String arrays can be read as text instead (read_npy_strings, for FX dump arguments).
 #include <algorithm>
 #include <cctype>
 
@@ -185,7 +186,13 @@ std::vector<std::byte> fortran_to_c(const std::vector<std::byte>& src, const std
   return dst;
 }
 
-std::vector<DecodedTensor> read_npy_from(const ByteSource& f) {
+// Magic, version and header dict; data_start is where the array bytes begin.
+struct NpyHead {
+  NpyHeader header;
+  std::uint64_t data_start = 0;
+};
+
+NpyHead read_npy_head(const ByteSource& f) {
   if (f.size() < 10) f.fail("truncated: too short for an npy header");
   const auto pre = f.read_vec(0, 10);
   if (std::string(reinterpret_cast<const char*>(pre.data()), 6) != "\x93NUMPY") f.fail("not an npy file (bad magic)");
@@ -204,7 +211,12 @@ std::vector<DecodedTensor> read_npy_from(const ByteSource& f) {
   }
   if (header_len > kMaxNpyHeader) f.fail("npy header length " + std::to_string(header_len) + " is implausibly large");
   const std::string header = f.read_string(header_start, static_cast<std::size_t>(header_len));
-  const NpyHeader h = DictParser(f, header).parse();
+  return {DictParser(f, header).parse(), header_start + header_len};
+}
+
+std::vector<DecodedTensor> read_npy_from(const ByteSource& f) {
+  const NpyHead head = read_npy_head(f);
+  const NpyHeader& h = head.header;
   const Descr d = parse_descr(f, h.descr);
 
   DecodedTensor t;
@@ -212,7 +224,7 @@ std::vector<DecodedTensor> read_npy_from(const ByteSource& f) {
   t.shape = h.shape;
   const auto need = checked_nbytes(t.shape, d.dtype);
   if (!need) f.fail("npy shape overflows: the tensor would exceed 2^63 bytes");
-  const std::uint64_t data_start = header_start + header_len;
+  const std::uint64_t data_start = head.data_start;
   const std::uint64_t available = f.size() - data_start;
   if (available < *need) {
     f.fail("truncated payload: shape needs " + std::to_string(*need) + " bytes, file has " + std::to_string(available));
@@ -228,7 +240,65 @@ std::vector<DecodedTensor> read_npy_from(const ByteSource& f) {
   return out;
 }
 
+// UTF-32LE code points (numpy's 'U') to UTF-8; trailing NULs are numpy's padding.
+std::string utf32le_to_utf8(const ByteSource& f, const std::byte* p, std::size_t chars) {
+  while (chars > 0 && load_u32le(p + (chars - 1) * 4) == 0) --chars;
+  std::string out;
+  for (std::size_t i = 0; i < chars; ++i) {
+    const std::uint32_t c = load_u32le(p + i * 4);
+    if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) f.fail("npy string holds an invalid code point");
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (c < 0x800) {
+      out += static_cast<char>(0xC0 | (c >> 6U));
+      out += static_cast<char>(0x80 | (c & 0x3FU));
+    } else if (c < 0x10000) {
+      out += static_cast<char>(0xE0 | (c >> 12U));
+      out += static_cast<char>(0x80 | ((c >> 6U) & 0x3FU));
+      out += static_cast<char>(0x80 | (c & 0x3FU));
+    } else {
+      out += static_cast<char>(0xF0 | (c >> 18U));
+      out += static_cast<char>(0x80 | ((c >> 12U) & 0x3FU));
+      out += static_cast<char>(0x80 | ((c >> 6U) & 0x3FU));
+      out += static_cast<char>(0x80 | (c & 0x3FU));
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::optional<std::vector<std::string>> read_npy_strings(const std::filesystem::path& path, const ReadLimits& limits) {
+  const InputFile f(path, limits);
+  const NpyHead head = read_npy_head(f);
+  std::string_view descr = head.header.descr;
+  if (!descr.empty() && (descr[0] == '<' || descr[0] == '>' || descr[0] == '|' || descr[0] == '=')) {
+    descr.remove_prefix(1);
+  }
+  if (descr.empty() || (descr[0] != 'U' && descr[0] != 'S')) return std::nullopt;
+  const bool wide = descr[0] == 'U';
+  if (head.header.descr[0] == '>' && wide) f.fail("big-endian npy strings are not supported");
+  const auto chars = parse_int(std::string(descr.substr(1)));
+  if (!chars || *chars <= 0 || *chars > (1 << 20)) f.fail("npy string descr '" + head.header.descr + "' is not plausible");
+  const auto numel = checked_numel(head.header.shape);
+  const std::uint64_t item = static_cast<std::uint64_t>(*chars) * (wide ? 4 : 1);
+  if (!numel || *numel > (f.size() - std::min(f.size(), head.data_start)) / item) {
+    f.fail("truncated payload: npy string array is larger than the file");
+  }
+  std::vector<std::string> out;
+  const auto data = f.read_vec(head.data_start, static_cast<std::size_t>(*numel * item));
+  for (std::uint64_t i = 0; i < *numel; ++i) {
+    const std::byte* p = data.data() + i * item;
+    if (wide) {
+      out.push_back(utf32le_to_utf8(f, p, static_cast<std::size_t>(*chars)));
+    } else {
+      std::string s(reinterpret_cast<const char*>(p), static_cast<std::size_t>(item));
+      s.erase(s.find_last_not_of('\0') + 1);
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
 
 std::vector<DecodedTensor> read_npy(const std::filesystem::path& path, const ReadLimits& limits) {
   return read_npy_from(InputFile(path, limits));

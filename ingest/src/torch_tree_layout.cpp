@@ -1,5 +1,6 @@
 // Torch golden dump tree (formats.md §5.1): [torch_tensors/]{device}_{pid}/{token}/{module}/
 // input_{i}[_{j}].pth | output.pth | output_{i}[_{j}].pth, and weights/root.{param}.pth.
+#include <algorithm>
 #include <regex>
 
 #include "aitdb/ingest/layout.h"
@@ -35,6 +36,7 @@ class TorchTreeLayout : public DumpLayout {
       p.io = "weight";
       p.op_path = file.substr(0, file.size() - 4);
       out.role = FileRole::Tensor;
+      out.node = OpNodeRow::of("weight", rank, "", *p.op_path);
       return out;
     }
     if (c.size() != 4) {
@@ -53,6 +55,9 @@ class TorchTreeLayout : public DumpLayout {
     p.io_index = m[2].matched ? parse_int(m[2]) : std::optional<std::int64_t>(0);
     if (m[3].matched) p.io_subindex = parse_int(m[3]);
     out.role = FileRole::Tensor;
+    // Parents, types and order come from model_tree.json when the run is finalised.
+    out.node = OpNodeRow::of("module", rank, c[1], c[2]);
+    out.node->depth = static_cast<std::int64_t>(std::count(c[2].begin(), c[2].end(), '.') + 1);
     return out;
   }
 

@@ -21,7 +21,7 @@ constexpr const char* kTensorColumns =
     "t.id, t.run_id, t.file_id, t.source_kind, t.rank_key, t.device_id, t.pid, t.token, t.op_path, "
     "t.op_names, t.op_type, t.phase, t.io, t.io_index, t.io_subindex, t.io_name, t.dtype, t.format, "
     "t.shape, t.numel, t.nbytes, t.blob_key, t.md5, t.min, t.max, t.mean, t.std, t.l2norm, "
-    "t.nan_count, t.inf_count, t.zero_count, t.stats_source, t.alias_of, t.flags, f.rel_path";
+    "t.nan_count, t.inf_count, t.zero_count, t.stats_source, t.alias_of, t.flags, f.rel_path, t.op_node_id";
 
 std::optional<std::string> opt_text(const SQLite::Column& c) {
   if (c.isNull()) return std::nullopt;
@@ -99,6 +99,7 @@ TensorRow read_tensor(SQLite::Statement& q) {
   t.alias_of = opt_text(q.getColumn(i++));
   t.flags = opt_text(q.getColumn(i++));
   t.rel_path = opt_text(q.getColumn(i++));
+  t.op_node_id = opt_int(q.getColumn(i++));
   return t;
 }
 
@@ -500,11 +501,19 @@ std::int64_t Store::create_comparison(std::int64_t golden_run, std::int64_t my_r
     std::vector<SqlValue> params{id, golden_run, my_run};
     params.insert(params.end(), extra.begin(), extra.end());
     for (const auto& m : matchers) execute(m.second, params, [](const auto&) {}, [](const auto&) {});
-    // Number pairs in my-side execution order: token, then walk order of the my tensors.
+    // Number pairs in my-side execution order: logical token, the op's place in the token's
+    // execution, rank, then inputs before outputs by index.
     SQLite::Statement seq(*db_, R"sql(
       UPDATE pairs SET seq = x.rn FROM (
-        SELECT p.id AS id, ROW_NUMBER() OVER (ORDER BY m.token, m.id, g.id) - 1 AS rn
-        FROM pairs p JOIN tensors m ON m.id = p.my_tensor_id JOIN tensors g ON g.id = p.golden_tensor_id
+        SELECT p.id AS id,
+               ROW_NUMBER() OVER (ORDER BY n.token IS NULL, n.token, n.exec_order, rr.rank_index,
+                                           CASE m.io WHEN 'in' THEN 0 WHEN 'out' THEN 1 ELSE 2 END,
+                                           m.io_index, m.io_subindex, m.id, g.id) - 1 AS rn
+        FROM pairs p
+        JOIN tensors m ON m.id = p.my_tensor_id
+        JOIN tensors g ON g.id = p.golden_tensor_id
+        LEFT JOIN op_nodes n ON n.id = m.op_node_id
+        LEFT JOIN run_ranks rr ON rr.run_id = m.run_id AND rr.rank_key = n.rank_key
         WHERE p.comparison_id = ?1) AS x
       WHERE pairs.id = x.id)sql");
     seq.bind(1, id);
@@ -519,10 +528,11 @@ std::int64_t Store::create_comparison(std::int64_t golden_run, std::int64_t my_r
 std::vector<PairTask> Store::pair_tasks(std::int64_t comparison_id) const {
   SQLite::Statement q(*db_, R"sql(
     SELECT p.id, p.seq, g.id, g.blob_key, g.dtype, coalesce(g.numel, 0), gr.name || ':' || coalesce(gf.rel_path, ''),
-           m.id, m.blob_key, m.dtype, coalesce(m.numel, 0), mr.name || ':' || coalesce(mf.rel_path, '')
+           m.id, m.blob_key, m.dtype, coalesce(m.numel, 0), mr.name || ':' || coalesce(mf.rel_path, ''), mn.token
     FROM pairs p
     JOIN tensors g ON g.id = p.golden_tensor_id JOIN runs gr ON gr.id = g.run_id LEFT JOIN files gf ON gf.id = g.file_id
     JOIN tensors m ON m.id = p.my_tensor_id JOIN runs mr ON mr.id = m.run_id LEFT JOIN files mf ON mf.id = m.file_id
+    LEFT JOIN op_nodes mn ON mn.id = m.op_node_id
     WHERE p.comparison_id = ? ORDER BY p.seq)sql");
   q.bind(1, comparison_id);
   std::vector<PairTask> out;
@@ -542,6 +552,7 @@ std::vector<PairTask> Store::pair_tasks(std::int64_t comparison_id) const {
     t.seq = q.getColumn(1).getInt64();
     side(2, t.golden);
     side(7, t.my);
+    t.my_token = opt_int(q.getColumn(12));
     out.push_back(std::move(t));
   }
   return out;
@@ -641,19 +652,35 @@ struct IngestTransaction::Statements {
                "INSERT INTO tensors (run_id, file_id, source_kind, rank_key, device_id, pid, token, op_path, "
                "op_names, op_type, phase, io, io_index, io_subindex, io_name, dtype, format, shape, numel, "
                "nbytes, blob_key, md5, min, max, mean, std, l2norm, nan_count, inf_count, zero_count, "
-               "stats_source, alias_of, flags) VALUES "
-               "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-        op(db,
-           "INSERT INTO ops (run_id, rank_key, device_id, pid, token, op_path, op_names, op_type, rel_dir, param) "
-           "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id, rank_key, token, op_path) "
-           "DO UPDATE SET param = coalesce(excluded.param, ops.param)"),
+               "stats_source, alias_of, flags, op_node_id) VALUES "
+               "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        op_node(db,
+                "INSERT INTO op_nodes (run_id, kind, rank_key, folder, id_path, names, name, type, depth, "
+                "sibling_pos, param) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (run_id, rank_key, folder, id_path) "
+                "DO UPDATE SET param = coalesce(excluded.param, op_nodes.param) RETURNING id"),
+        node_groups(db, "SELECT DISTINCT rank_key, folder FROM op_nodes WHERE run_id = ? AND kind = ? ORDER BY 1, 2"),
+        nodes_of(db, "SELECT id, id_path, names, type FROM op_nodes WHERE run_id = ? AND kind = ? AND rank_key = ? "
+                     "AND folder = ? ORDER BY id"),
+        link_node(db, "UPDATE op_nodes SET parent_id = ?, order_key = ?, depth = ?, type = coalesce(?, type), "
+                      "sibling_pos = coalesce(?, sibling_pos) WHERE id = ?"),
+        graph_op(db, "INSERT INTO graph_ops (run_id, pid, graph, graph_index, id_path, op_name, op_type, param, "
+                     "in_tensors, out_tensors) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id"),
+        edge(db, "INSERT INTO op_edges (run_id, src_op, dst_op, tensor_name) VALUES (?,?,?,?)"),
+        rank(db, "INSERT INTO run_ranks (run_id, rank_key, rank_index, device_kind, device_id, pid) VALUES (?,?,?,?,?,?)"),
         error(db, "INSERT INTO ingest_errors (run_id, rel_path, reason) VALUES (?,?,?)"),
         label(db, "INSERT INTO labels (run_id, file_id, data_id, token_id, side, golden_path, my_path) VALUES (?,?,?,?,?,?,?)") {}
   SQLite::Statement file;
   SQLite::Statement blob;
   SQLite::Statement chunk;
   SQLite::Statement tensor;
-  SQLite::Statement op;
+  SQLite::Statement op_node;
+  SQLite::Statement node_groups;
+  SQLite::Statement nodes_of;
+  SQLite::Statement link_node;
+  SQLite::Statement graph_op;
+  SQLite::Statement edge;
+  SQLite::Statement rank;
   SQLite::Statement error;
   SQLite::Statement label;
 };
@@ -792,24 +819,120 @@ std::int64_t IngestTransaction::add_tensor(const TensorRow& t) {
   bind_opt(s, i++, t.stats_source);
   bind_opt(s, i++, t.alias_of);
   bind_opt(s, i++, t.flags);
+  bind_opt(s, i++, t.op_node_id);
   s.exec();
   return store_.db().getLastInsertRowid();
 }
 
-void IngestTransaction::add_op(const OpRow& op) {
-  auto& s = st_->op;
+std::int64_t IngestTransaction::add_op_node(const OpNodeRow& n) {
+  auto& s = st_->op_node;
   s.reset();
   s.bind(1, run_id_);
-  s.bind(2, op.rank_key);
-  bind_opt(s, 3, op.device_id);
-  bind_opt(s, 4, op.pid);
-  bind_opt(s, 5, op.token);
-  s.bind(6, op.op_path);
-  s.bind(7, op.op_names);
-  s.bind(8, op.op_type);
-  s.bind(9, op.rel_dir);
-  bind_opt(s, 10, op.param);
+  s.bind(2, n.kind);
+  s.bind(3, n.rank_key);
+  s.bind(4, n.folder);
+  s.bind(5, n.id_path);
+  bind_opt(s, 6, n.names);
+  bind_opt(s, 7, n.name);
+  bind_opt(s, 8, n.type);
+  s.bind(9, n.depth);
+  bind_opt(s, 10, n.sibling_pos);
+  bind_opt(s, 11, n.param);
+  if (!s.executeStep()) throw StoreError(store_.path(), "op node insert returned no id");
+  const std::int64_t id = s.getColumn(0).getInt64();
+  s.reset();
+  return id;
+}
+
+std::vector<std::pair<std::string, std::string>> IngestTransaction::op_node_groups(const std::string& kind) {
+  auto& s = st_->node_groups;
+  s.reset();
+  s.bind(1, run_id_);
+  s.bind(2, kind);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (s.executeStep()) out.emplace_back(s.getColumn(0).getString(), s.getColumn(1).getString());
+  s.reset();
+  return out;
+}
+
+std::vector<OpNodeRef> IngestTransaction::op_nodes_of(const std::string& kind, const std::string& rank_key,
+                                                      const std::string& folder) {
+  auto& s = st_->nodes_of;
+  s.reset();
+  s.bind(1, run_id_);
+  s.bind(2, kind);
+  s.bind(3, rank_key);
+  s.bind(4, folder);
+  std::vector<OpNodeRef> out;
+  while (s.executeStep()) {
+    out.push_back(OpNodeRef{s.getColumn(0).getInt64(), s.getColumn(1).getString(), opt_text(s.getColumn(2)),
+                            opt_text(s.getColumn(3))});
+  }
+  s.reset();
+  return out;
+}
+
+void IngestTransaction::link_op_node(std::int64_t id, std::optional<std::int64_t> parent_id, const std::string& order_key,
+                                     std::int64_t depth, const std::optional<std::string>& type,
+                                     std::optional<std::int64_t> sibling_pos) {
+  auto& s = st_->link_node;
+  s.reset();
+  bind_opt(s, 1, parent_id);
+  s.bind(2, order_key);
+  s.bind(3, depth);
+  bind_opt(s, 4, type);
+  bind_opt(s, 5, sibling_pos);
+  s.bind(6, id);
   s.exec();
+}
+
+std::int64_t IngestTransaction::add_graph_op(const GraphOpRow& g) {
+  auto& s = st_->graph_op;
+  s.reset();
+  s.bind(1, run_id_);
+  bind_opt(s, 2, g.pid);
+  s.bind(3, g.graph);
+  s.bind(4, g.graph_index);
+  s.bind(5, g.id_path);
+  s.bind(6, g.op_name);
+  bind_opt(s, 7, g.op_type);
+  bind_opt(s, 8, g.param);
+  s.bind(9, g.in_tensors);
+  s.bind(10, g.out_tensors);
+  if (!s.executeStep()) throw StoreError(store_.path(), "graph op insert returned no id");
+  const std::int64_t id = s.getColumn(0).getInt64();
+  s.reset();
+  return id;
+}
+
+void IngestTransaction::add_op_edge(std::int64_t src_op, std::int64_t dst_op, const std::string& tensor_name) {
+  auto& s = st_->edge;
+  s.reset();
+  s.bind(1, run_id_);
+  s.bind(2, src_op);
+  s.bind(3, dst_op);
+  s.bind(4, tensor_name);
+  s.exec();
+}
+
+void IngestTransaction::add_rank(const RankRow& r) {
+  auto& s = st_->rank;
+  s.reset();
+  s.bind(1, run_id_);
+  s.bind(2, r.rank_key);
+  s.bind(3, r.rank_index);
+  bind_opt(s, 4, r.device_kind);
+  bind_opt(s, 5, r.device_id);
+  bind_opt(s, 6, r.pid);
+  s.exec();
+}
+
+void IngestTransaction::run_sql(const std::string& sql, const std::vector<SqlValue>& params,
+                                const std::function<void(const std::vector<SqlValue>&)>& on_row) {
+  store_.execute(sql, params, [](const std::vector<std::string>&) {},
+                 [&](const std::vector<SqlValue>& row) {
+                   if (on_row) on_row(row);
+                 });
 }
 
 void IngestTransaction::add_error(const std::string& rel_path, const std::string& reason) {

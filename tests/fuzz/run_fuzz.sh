@@ -12,9 +12,9 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DAITDB_FUZZ=ON -DAITDB_BUILD_TESTS=OFF -DAITDB_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" --target aitdb_fuzz_all
 mkdir -p "$build/artifacts"
-targets=(atb_bin npy pth unpickler safetensors metadata_labels tensor_file)
+targets=(atb_bin npy pth unpickler safetensors metadata_labels tensor_file ge_dump)
 for t in "${targets[@]}"; do
-  mkdir -p "$build/corpus/$t"
+  mkdir -p "$build/corpus/$t" "$build/fuzz-seeds/$t"
   echo "fuzz_$t: ${seconds}s"
   # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a reader must stay bounded.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

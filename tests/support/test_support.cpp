@@ -53,7 +53,9 @@ bool have_torch() {
 }
 
 int run_python(const std::string& script, const std::vector<std::string>& args) {
-  std::string cmd = "/usr/bin/python3 '" + std::string(AITDB_TEST_PY_DIR) + "/" + script + "'";
+  // The hooks package is imported from the source tree, as a user would after `PYTHONPATH=python`.
+  std::string cmd = "PYTHONPATH='" + std::string(AITDB_SOURCE_DIR) + "/python' /usr/bin/python3 '" +
+                    std::string(AITDB_TEST_PY_DIR) + "/" + script + "'";
   for (const auto& a : args) cmd += " '" + a + "'";
   const int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -83,6 +85,17 @@ CommandResult run_aitdb(const std::vector<std::string>& args, const std::vector<
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+std::vector<std::string> split_path(const std::string& rel) {
+  std::vector<std::string> out;
+  std::size_t s = 0;
+  while (true) {
+    const auto p = rel.find('/', s);
+    out.push_back(rel.substr(s, p == std::string::npos ? std::string::npos : p - s));
+    if (p == std::string::npos) return out;
+    s = p + 1;
+  }
 }
 
 std::optional<fs::path> shared_fixtures() {

@@ -35,6 +35,8 @@ std::vector<std::byte> bytes_of(const std::vector<T>& v) {
   if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
   return out;
 }
+// "a/b/c" → {"a", "b", "c"}: a dump-relative path as layouts receive it.
+std::vector<std::string> split_path(const std::string& rel);
 std::string read_file(const fs::path& p);
 void write_file(const fs::path& p, const std::string& content);  // creates parent dirs
 void write_file(const fs::path& p, const std::vector<std::byte>& content);

@@ -1,116 +1,103 @@
 -- Same graph run twice (ATB vs ATB: float vs quant, other batch size, dtype or version; torch vs
--- torch). ?1 comparison, ?2 golden run, ?3 my run, ?4 include inputs (0/1), ?5 my-side token list
--- ('0,1,5') or NULL for all.
+-- torch), staged over the op graph built at ingest (docs/compare.md, "path"). Parameters: ?1
+-- comparison, ?2 golden run, ?3 my run, ?4 include inputs (0/1), ?5 my-side token list ('0,1,5')
+-- or NULL for all. temp.rank_pairs (rank_pairs.sql) says which ranks face each other.
 --
--- Op pairs come from two of msit's policies (compare.md §4.3.3), unioned:
---   * same op id path / module name, op types equal after the quant -> float normalisation;
---   * rule 3 (ATB): from the top level down, children of matched ops are grouped by normalised
---     type; where both sides have the same number of a type they pair in id order. A quantised
---     graph that inserts extra ops (shifting ids) still pairs its Linear/Norm/... ops.
--- Tokens follow msit's ATB remap (formats.md §2.4, compare.md §4.3.7): with more than one model
--- JSON (prefill + decode graphs), folder 0 is the warm-up (never compared), folder 1 holds token
--- 0 for ops of the prefill graph and token 1 for the decode graph, folder k >= 2 is token k.
+-- Op pairs come from two rules, each op paired once:
+--   * msit's rule 3: from the top level down, children of paired ops are grouped by type after the
+--     quant -> float normalisation (norm_type); where both sides have the same number of a type
+--     they pair in id order, so a quantised graph that inserts extra ops (shifting ids) still pairs
+--     its Linear/Norm/... ops;
+--   * ops rule 3 leaves alone pair by the same op id path / module name / file key, and rule 3
+--     continues below them.
+-- Every step is an indexed join or one window pass: n log n in the number of nodes and tensors.
+
+DROP TABLE IF EXISTS temp.gn;
+DROP TABLE IF EXISTS temp.mn;
+DROP TABLE IF EXISTS temp.node_pairs;
+
+CREATE TEMP TABLE gn AS
+SELECT n.id, n.rank_key, n.token, n.parent_id, n.id_path, n.norm_type,
+       ROW_NUMBER() OVER w AS rnk, count(*) OVER w AS cnt
+FROM op_nodes n
+WHERE n.run_id = ?2 AND n.warmup = 0
+WINDOW w AS (PARTITION BY n.rank_key, n.folder, n.token, n.parent_id, n.norm_type ORDER BY n.sibling_pos, n.id_path);
+
+CREATE TEMP TABLE mn AS
+SELECT n.id, n.rank_key, n.token, n.parent_id, n.id_path, n.norm_type,
+       ROW_NUMBER() OVER w AS rnk, count(*) OVER w AS cnt
+FROM op_nodes n
+WHERE n.run_id = ?3 AND n.warmup = 0
+  AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || n.token || ',') > 0)
+WINDOW w AS (PARTITION BY n.rank_key, n.folder, n.token, n.parent_id, n.norm_type ORDER BY n.sibling_pos, n.id_path);
+
+CREATE INDEX temp.gn_parent ON gn (parent_id);
+CREATE INDEX temp.mn_path ON mn (rank_key, token, id_path);
+CREATE INDEX temp.mn_level ON mn (parent_id, norm_type, rnk);
+CREATE INDEX temp.mn_root ON mn (rank_key, token, norm_type, rnk) WHERE parent_id IS NULL;
+
+CREATE TEMP TABLE node_pairs (g_id INTEGER NOT NULL, m_id INTEGER NOT NULL, PRIMARY KEY (g_id, m_id)) WITHOUT ROWID;
+
+CREATE INDEX temp.node_pairs_m ON node_pairs (m_id);
+
+-- Rule 3: top-level ops by type and count, then level by level below each paired op.
+INSERT OR IGNORE INTO node_pairs
+WITH RECURSIVE matched (g_id, m_id) AS (
+  SELECT g.id, m.id
+  FROM gn g
+  JOIN rank_pairs rp ON rp.g_rank = g.rank_key
+  JOIN mn m ON m.parent_id IS NULL AND m.rank_key = rp.m_rank AND m.token IS g.token
+           AND m.norm_type = g.norm_type AND m.rnk = g.rnk
+  WHERE g.parent_id IS NULL AND m.cnt = g.cnt
+  UNION
+  SELECT g.id, m.id
+  FROM matched x
+  JOIN gn g ON g.parent_id = x.g_id
+  JOIN mn m ON m.parent_id = x.m_id AND m.norm_type = g.norm_type AND m.rnk = g.rnk
+  WHERE m.cnt = g.cnt
+)
+SELECT g_id, m_id FROM matched;
+
+-- Ops rule 3 left alone on both sides pair when they have the same key (id path, module name,
+-- weight or file name) and compatible types: e.g. a top level whose type counts differ.
+INSERT OR IGNORE INTO node_pairs
+SELECT g.id, m.id
+FROM gn g
+JOIN rank_pairs rp ON rp.g_rank = g.rank_key
+JOIN mn m ON m.rank_key = rp.m_rank AND m.token IS g.token AND m.id_path = g.id_path
+WHERE (m.norm_type IS g.norm_type OR m.norm_type IS NULL OR g.norm_type IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM node_pairs x WHERE x.g_id = g.id)
+  AND NOT EXISTS (SELECT 1 FROM node_pairs x WHERE x.m_id = m.id);
+
+-- Below ops paired by key, rule 3 again for children still alone on both sides.
+INSERT OR IGNORE INTO node_pairs
+WITH RECURSIVE matched (g_id, m_id) AS (
+  SELECT g_id, m_id FROM node_pairs
+  UNION
+  SELECT g.id, m.id
+  FROM matched x
+  JOIN gn g ON g.parent_id = x.g_id
+  JOIN mn m ON m.parent_id = x.m_id AND m.norm_type = g.norm_type AND m.rnk = g.rnk
+  WHERE m.cnt = g.cnt
+)
+SELECT g_id, m_id FROM matched
+WHERE NOT EXISTS (SELECT 1 FROM node_pairs x WHERE x.g_id = matched.g_id)
+  AND NOT EXISTS (SELECT 1 FROM node_pairs x WHERE x.m_id = matched.m_id);
+
+-- Tensors of paired ops: same in/out, index and before/after. Outputs are compared as they were
+-- after the op ran: a before/outtensor (ATB --save-time 0 or 2) is the stale buffer, never an output.
 INSERT INTO pairs (comparison_id, golden_tensor_id, my_tensor_id, token_id, rule, seq)
-WITH RECURSIVE
-  model_files AS (
-    SELECT f.run_id, f.content,
-           CAST(replace(json_extract(f.content, '$.nodes[0].opName'),
-                        rtrim(json_extract(f.content, '$.nodes[0].opName'), '0123456789'), '') AS INTEGER) AS start
-    FROM files f
-    WHERE f.run_id IN (?2, ?3) AND f.rel_path GLOB 'model/*/*.json' AND json_valid(f.content)
-  ),
-  model_counts AS (
-    SELECT run_id, count(*) AS n, min(start) AS prefill_start FROM model_files GROUP BY run_id
-  ),
-  prefill_ops AS (
-    SELECT mf.run_id,
-           CAST(replace(json_extract(j.value, '$.opName'),
-                        rtrim(json_extract(j.value, '$.opName'), '0123456789'), '') AS INTEGER) AS op_id
-    FROM model_files mf
-    JOIN model_counts mc ON mc.run_id = mf.run_id AND mc.n > 1 AND mf.start = mc.prefill_start,
-         json_each(mf.content, '$.nodes') AS j
-  ),
-  lt AS (  -- logical token of every tensor of both runs; NULL marks the warm-up folder
-    SELECT t.id, t.run_id,
-           CASE
-             WHEN mc.n IS NULL OR mc.n < 2 OR t.token IS NULL OR t.op_names IS NULL THEN t.token
-             WHEN t.token = 0 THEN NULL
-             WHEN t.token = 1 THEN
-               CASE WHEN EXISTS (SELECT 1 FROM prefill_ops po WHERE po.run_id = t.run_id
-                                   AND po.op_id = CAST(substr(t.op_path, 1, instr(t.op_path || '_', '_') - 1) AS INTEGER))
-                    THEN 0 ELSE 1 END
-             ELSE t.token
-           END AS token,
-           coalesce(mc.n, 0) > 1 AND coalesce(t.token, -1) = 0 AS warmup
-    FROM tensors t LEFT JOIN model_counts mc ON mc.run_id = t.run_id
-    WHERE t.run_id IN (?2, ?3)
-  ),
-  -- Every op of the ATB trees (also ops that hold no tensor themselves) with its parent, id and
-  -- normalised type, from the op id paths and names of the tensors.
-  prefixes (run_id, token, device_id, path, rest, depth, names) AS (
-    SELECT DISTINCT t.run_id, l.token, t.device_id,
-           substr(t.op_path, 1, instr(t.op_path || '_', '_') - 1),
-           substr(t.op_path, instr(t.op_path || '_', '_') + 1), 1, t.op_names
-    FROM tensors t JOIN lt l ON l.id = t.id
-    WHERE t.run_id IN (?2, ?3) AND t.op_names IS NOT NULL AND NOT l.warmup
-    UNION
-    SELECT run_id, token, device_id, path || '_' || substr(rest, 1, instr(rest || '_', '_') - 1),
-           substr(rest, instr(rest || '_', '_') + 1), depth + 1, names
-    FROM prefixes WHERE rest <> ''
-  ),
-  nodes AS (
-    SELECT DISTINCT run_id, token, device_id, path,
-           CASE WHEN depth = 1 THEN '' ELSE substr(path, 1, length(path) - length(replace(path, rtrim(path, '0123456789-'), '')) - 1) END AS parent,
-           CAST(replace(path, rtrim(path, '0123456789-'), '') AS INTEGER) AS node_id,
-           CASE json_extract(names, '$[' || (depth - 1) || ']')
-             WHEN 'LinearQuantOperation' THEN 'LinearOperation'
-             WHEN 'LinearDequantOnly' THEN 'LinearNoQuant'
-             WHEN 'LinearRowParallelNoAdd' THEN 'LinearRowParallelAndAdd'
-             ELSE json_extract(names, '$[' || (depth - 1) || ']') END AS ntype
-    FROM prefixes
-  ),
-  ranked AS (
-    SELECT *, ROW_NUMBER() OVER w AS rnk, count(*) OVER w AS cnt
-    FROM nodes
-    WINDOW w AS (PARTITION BY run_id, token, device_id, parent, ntype ORDER BY node_id)
-  ),
-  matched (token, device_id, gpath, mpath) AS (
-    SELECT g.token, g.device_id, g.path, m.path
-    FROM ranked g
-    JOIN ranked m ON m.run_id = ?3 AND m.token IS g.token AND m.device_id IS g.device_id AND m.parent = ''
-                 AND m.ntype IS g.ntype AND m.rnk = g.rnk AND m.cnt = g.cnt
-    WHERE g.run_id = ?2 AND g.parent = ''
-    UNION
-    SELECT g.token, g.device_id, g.path, m.path
-    FROM matched x
-    JOIN ranked g ON g.run_id = ?2 AND g.token IS x.token AND g.device_id IS x.device_id AND g.parent = x.gpath
-    JOIN ranked m ON m.run_id = ?3 AND m.token IS x.token AND m.device_id IS x.device_id AND m.parent = x.mpath
-                 AND m.ntype IS g.ntype AND m.rnk = g.rnk AND m.cnt = g.cnt
-  ),
-  op_pairs (token, device_id, gpath, mpath) AS (
-    SELECT token, device_id, gpath, mpath FROM matched
-    UNION
-    SELECT DISTINCT lm.token, m.device_id, m.op_path, m.op_path
-    FROM tensors m JOIN lt lm ON lm.id = m.id
-    WHERE m.run_id = ?3 AND NOT lm.warmup
-  )
-SELECT DISTINCT ?1, g.id, m.id, CAST(lm.token AS TEXT), 'path', 0
-FROM op_pairs op
-JOIN tensors m ON m.run_id = ?3 AND m.op_path = op.mpath AND m.device_id IS op.device_id
-JOIN lt lm ON lm.id = m.id AND lm.token IS op.token AND NOT lm.warmup
-JOIN tensors g ON g.run_id = ?2 AND g.op_path = op.gpath AND g.device_id IS m.device_id
-JOIN lt lg ON lg.id = g.id AND lg.token IS lm.token AND NOT lg.warmup
+SELECT ?1, g.id, m.id, CAST(mo.token AS TEXT), 'path', 0
+FROM node_pairs np
+JOIN op_nodes mo ON mo.id = np.m_id
+JOIN tensors m ON m.op_node_id = np.m_id
+JOIN tensors g ON g.op_node_id = np.g_id AND g.io IS m.io AND g.io_index IS m.io_index
 WHERE m.blob_key IS NOT NULL AND g.blob_key IS NOT NULL
-  AND g.io IS m.io
-  AND g.io_index IS m.io_index
   AND g.io_subindex IS m.io_subindex
   AND g.phase IS m.phase
   AND (g.io IS NOT NULL OR g.io_name IS m.io_name)
-  AND (CASE g.op_type WHEN 'LinearQuantOperation' THEN 'LinearOperation'
-                      WHEN 'LinearDequantOnly' THEN 'LinearNoQuant'
-                      WHEN 'LinearRowParallelNoAdd' THEN 'LinearRowParallelAndAdd' ELSE g.op_type END)
-   IS (CASE m.op_type WHEN 'LinearQuantOperation' THEN 'LinearOperation'
-                      WHEN 'LinearDequantOnly' THEN 'LinearNoQuant'
-                      WHEN 'LinearRowParallelNoAdd' THEN 'LinearRowParallelAndAdd' ELSE m.op_type END)
-  AND (m.io IS NULL OR m.io IN ('out', 'weight') OR (?4 = 1 AND m.io = 'in'))
-  AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || lm.token || ',') > 0)
+  AND (m.io IS NULL OR m.io = 'weight' OR (m.io = 'out' AND m.phase IS NOT 'before') OR (?4 = 1 AND m.io = 'in'));
+
+DROP TABLE temp.node_pairs;
+DROP TABLE temp.gn;
+DROP TABLE temp.mn;

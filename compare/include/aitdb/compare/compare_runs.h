@@ -18,7 +18,9 @@ struct CompareOptions {
   std::optional<std::string> tokens;   // "0,1,5": only these my-side tokens (path matcher)
   bool include_inputs = false;          // path matcher: compare in-tensors too
   unsigned jobs = 0;                    // 0 = one per core
-  double cosine_threshold = 0.99;       // first divergence: first pair below this or failed
+  double cosine_threshold = 0.99;       // first divergence: first pair below this
+  std::optional<std::string> rank_map;  // JSON {golden rank: my rank} (folder name or device id)
+  bool match_only = false;              // store the pairs, compute no metric (to inspect pairing)
 };
 
 struct PairSummary {
@@ -28,6 +30,7 @@ struct PairSummary {
   std::string my;
   std::optional<double> cosine;
   std::string fail_reason;
+  std::optional<std::int64_t> token;  // my side's logical token
 };
 
 struct CompareSummary {
@@ -38,8 +41,12 @@ struct CompareSummary {
   std::uint64_t bytes = 0;  // tensor bytes of both sides that were compared
   double seconds = 0;
   double match_seconds = 0;  // of `seconds`: running the matchers (pairs written, no metric yet)
-  std::optional<PairSummary> first_divergence;
-  std::vector<PairSummary> worst;  // up to 10, lowest cosine first (failed pairs first)
+  std::optional<PairSummary> first_divergence;  // never a failed pair
+  std::vector<PairSummary> first_failed;        // up to 10 failed pairs, in execution order
+  std::vector<PairSummary> worst;  // up to 10 compared pairs, lowest cosine first
+  std::uint64_t unpaired_golden = 0;  // tensors left without a partner (view unpaired_tensors)
+  std::uint64_t unpaired_my = 0;
+  std::vector<std::string> notes;  // how the runs were read (warm-up remaps, rank pairing)
 };
 
 CompareSummary compare_runs(Store& store, const std::string& golden_run, const std::string& my_run,

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "aitdb/ingest/decoded_tensor.h"
 #include "aitdb/schema/store.h"
@@ -47,6 +48,7 @@ struct IngestReport {
   std::uint64_t dedup_blobs = 0;     // tensors whose bytes were already stored
   std::uint64_t stored_bytes = 0;    // compressed bytes newly written
   double seconds = 0;
+  std::vector<std::string> notes;  // what the user should know about how the dump was read
 };
 
 IngestReport ingest_path(Store& store, const std::filesystem::path& input, const IngestOptions& options);

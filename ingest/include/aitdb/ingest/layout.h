@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "aitdb/schema/store.h"
+
 namespace aitdb::ingest {
 
 struct TensorPlace {
@@ -22,17 +24,8 @@ struct TensorPlace {
   std::optional<std::int64_t> io_index;
   std::optional<std::int64_t> io_subindex;
   std::optional<std::string> io_name;
-};
-
-struct OpPlace {
-  std::string rank_key;
-  std::optional<std::int64_t> device_id;
-  std::optional<std::int64_t> pid;
-  std::optional<std::int64_t> token;
-  std::string op_path;
-  std::string op_names;  // JSON array
-  std::string op_type;
-  std::string rel_dir;
+  // Graph-mode dumps: the compiled graph a file belongs to (GE "{model_name}/{model_id}", FX model dir).
+  std::optional<std::string> graph;
 };
 
 enum class FileRole {
@@ -45,7 +38,9 @@ enum class FileRole {
 struct Classified {
   FileRole role = FileRole::Other;
   TensorPlace place;
-  std::optional<OpPlace> op;
+  // The op-graph node the file belongs to (its tensors reference it; an op_param.json sets its
+  // param). Every tensor file of a structured tree has one; loose files are their own node.
+  std::optional<OpNodeRow> node;
 };
 
 class DumpLayout {
@@ -77,5 +72,9 @@ std::optional<std::int64_t> parse_int(const std::string& s);
 std::unique_ptr<DumpLayout> make_atb_tree_layout(std::vector<std::string> prefix);
 std::unique_ptr<DumpLayout> make_torch_tree_layout(std::vector<std::string> prefix);
 std::unique_ptr<DumpLayout> make_files_layout(std::string flavour);
+// GE graph-mode dump tree (docs/formats_graph_mode.md §1.1) and FX dump tree (§3.1). rel paths
+// must start with `prefix` (stripped); a leading msit_ge_dump / msit_fx_dump is optional after it.
+std::unique_ptr<DumpLayout> make_ge_tree_layout(std::vector<std::string> prefix);
+std::unique_ptr<DumpLayout> make_fx_tree_layout(std::vector<std::string> prefix);
 
 }  // namespace aitdb::ingest

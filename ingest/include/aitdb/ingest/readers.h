@@ -9,6 +9,7 @@
 // name errors carry (and, for MD5 placeholders, the name whose basename is the digest).
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,6 +34,8 @@ std::vector<DecodedTensor> read_atb_bin(std::span<const std::byte> bytes, const 
 std::vector<DecodedTensor> read_npy(const std::filesystem::path& path, const ReadLimits& limits);
 std::vector<DecodedTensor> read_npy(std::span<const std::byte> bytes, const std::string& display_path,
                                     const ReadLimits& limits);
+// The elements of a string .npy (descr 'U' or 'S'), as UTF-8; nullopt when it holds anything else.
+std::optional<std::vector<std::string>> read_npy_strings(const std::filesystem::path& path, const ReadLimits& limits);
 std::vector<DecodedTensor> read_pth(const std::filesystem::path& path, const ReadLimits& limits);
 std::vector<DecodedTensor> read_pth(std::span<const std::byte> bytes, const std::string& display_path,
                                     const ReadLimits& limits);

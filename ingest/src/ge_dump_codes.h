@@ -1,0 +1,25 @@
+#pragma once
+// GE's dump dtype and format numbering (docs/formats_graph_mode.md §1.4, §1.5). Internal to ingest.
+#include <optional>
+#include <string>
+
+#include "aitdb/schema/dtype.h"
+
+namespace aitdb::ingest {
+
+// GE OutputDataType value → our dtype; nullopt for types aitdb does not store (strings, quantised
+// and sub-byte types, resources), which the reader refuses with ge_dtype_name() in the reason.
+std::optional<DType> dtype_from_ge_code(int code);
+std::string ge_dtype_name(int code);  // "DT_FLOAT16", or "GE dtype 40" when unknown
+
+std::string ge_format_name(int code);  // "FRACTAL_NZ", or "GE format 77" when unknown
+
+// How the bytes of a device format relate to the logical (original-shape) tensor.
+enum class GeLayoutKind {
+  RowMajor,    // plain layouts (ND, NCHW, NHWC, ...): bytes are the tensor in row-major order
+  FractalNz,   // converted to ND by fractal_nz_to_nd()
+  Unsupported  // 5-D/fractal layouts whose conversion aitdb does not define
+};
+GeLayoutKind ge_layout_kind(int code);
+
+}  // namespace aitdb::ingest
