@@ -36,7 +36,7 @@ std::string cos_text(const std::optional<double>& c) {
 // Ingests PATH unless a run from the same source exists; returns the run name.
 std::string ensure_ingested(Store& store, const std::string& path, Context& ctx) {
   ingest::IngestOptions o;
-  o.on_error = [](const std::string& p, const std::string& reason) { std::cerr << p << ": " << reason << "\n"; };
+  o.on_error = [](const std::string& p, const std::string& reason) { std::cerr << one_line_message(p, reason) << "\n"; };
   auto r = ingest::ingest_path(store, path, o);
   if (r.unchanged && !r.same_source) {
     // The name is taken by another dump: keep both, under a derived name.

@@ -19,7 +19,7 @@ struct IngestArgs {
   bool replace = false;
   bool strict = false;
   int level = kDefaultZstdLevel;
-  std::uint64_t max_file_size = 10ULL << 30U;
+  std::uint64_t max_file_size = ingest::kDefaultMaxFileSize;
 };
 
 // One line on stderr, rewritten in place, at most every 100 ms.
@@ -63,7 +63,7 @@ void run_ingest(const IngestArgs& a, Context& ctx) {
     o.limits.max_file_size = a.max_file_size;
     o.on_error = [&](const std::string& p, const std::string& reason) {
       progress.clear();
-      std::cerr << p << ": " << reason << "\n";
+      std::cerr << one_line_message(p, reason) << "\n";
     };
     o.on_progress = [&](const ingest::IngestProgress& p) { progress.update(p); };
     ingest::IngestReport r;

@@ -26,12 +26,17 @@ void register_export_tensor(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("export-tensor", "Write one stored tensor back out, bit-exact");
   cmd->add_option("tensor", *spec, "Tensor id, or RUN:PATH[#NAME]")->required();
   cmd->add_option("-o,--output", *out, "Output file: .npy, or .bin for an ATB TensorBinFile")->required();
-  cmd->add_flag("--as-float32", *as_float, "Convert to float32 (for bfloat16/float8 users of plain numpy)");
+  cmd->add_flag("--as-float32", *as_float,
+                "Convert to float32 (.npy export already does so for bfloat16 and float8, which numpy lacks)");
   add_db_option(*cmd, ctx);
   cmd->callback([spec, out, as_float, &ctx] {
     Store store(ctx.db_path, Store::Mode::ReadOnly);
     const auto t = query::resolve_tensor(store, *spec);
-    query::export_tensor(store, t, *out, query::export_format_for(*out), *as_float);
+    const DType written = query::export_tensor(store, t, *out, query::export_format_for(*out), *as_float);
+    if (t.dtype && written != *t.dtype && !*as_float) {
+      std::cerr << "note: numpy has no " << dtype_name(*t.dtype) << "; " << *out
+                << " holds its values as float32, exactly (export to .bin for the original bytes)\n";
+    }
     std::cout << "wrote " << *out << "\n";
   });
 }

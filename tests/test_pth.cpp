@@ -90,7 +90,7 @@ TEST_F(PthReader, RefusesCodeAndHostileArchives) {
   expect_refused("traversal.pth", "escapes the archive");
   expect_refused("no_pickle.pth", "no data.pkl");
   expect_refused("no_tensor.pth", "no tensor");
-  expect_refused("short_storage.pth", "past the end of its storage");
+  expect_refused("short_storage.pth", "holds 4 bytes but the pickle declares 12");
   expect_refused("truncated.pth", "zip");
   try {
     read_pth(file("lying_size.pth"), kLimits);

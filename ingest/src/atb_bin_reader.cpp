@@ -1,5 +1,6 @@
-// ATB TensorBinFile reader (formats.md §1): text header "name=value" lines up to "$End=1",
+// ATB TensorBinFile reader (docs/readers.md): text header "name=value" lines up to "$End=1",
 // then the payload. Handles the canonical, minimal, stats-only, alias and appended variants.
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <map>
@@ -19,7 +20,7 @@ struct Header {
 };
 
 // Parses one header starting at `offset`; throws if "$End" is not found.
-Header parse_header(const InputFile& f, std::uint64_t offset) {
+Header parse_header(const ByteSource& f, std::uint64_t offset) {
   const std::size_t window = static_cast<std::size_t>(std::min<std::uint64_t>(kMaxHeaderBytes, f.size() - offset));
   const std::string text = f.read_string(offset, window);
   Header h;
@@ -66,7 +67,7 @@ std::optional<double> parse_stat(const std::string& s) {
   return v;
 }
 
-DType parse_dtype(const InputFile& f, const std::string& v) {
+DType parse_dtype(const ByteSource& f, const std::string& v) {
   std::int64_t code = 0;
   if (parse_i64(v, code)) {
     if (auto d = dtype_from_acl_code(static_cast<int>(code))) return *d;
@@ -77,7 +78,7 @@ DType parse_dtype(const InputFile& f, const std::string& v) {
   f.fail("unknown dtype '" + v + "'");
 }
 
-int parse_format(const InputFile& f, const std::string& v) {
+int parse_format(const ByteSource& f, const std::string& v) {
   static const std::map<std::string, int, std::less<>> kNames = {
       {"undefined", -1}, {"nchw", 0},       {"nhwc", 1},         {"nd", 2},
       {"nc1hwc0", 3},    {"fractal_z", 4},  {"nc1hwc0_c04", 12}, {"hwcn", 16},
@@ -91,7 +92,7 @@ int parse_format(const InputFile& f, const std::string& v) {
   return it->second;
 }
 
-std::vector<std::int64_t> parse_dims(const InputFile& f, const std::string& v) {
+std::vector<std::int64_t> parse_dims(const ByteSource& f, const std::string& v) {
   std::vector<std::int64_t> dims;
   if (v.empty()) return dims;  // 0-d scalar
   std::size_t start = 0;
@@ -114,7 +115,7 @@ struct Record {
   std::uint64_t end = 0;  // offset just past this record's payload
 };
 
-Record read_record(const InputFile& f, std::uint64_t offset) {
+Record read_record(const ByteSource& f, std::uint64_t offset) {
   const Header h = parse_header(f, offset);
   const auto& a = h.attrs;
   const auto get = [&](const char* k) -> const std::string* {
@@ -144,23 +145,53 @@ Record read_record(const InputFile& f, std::uint64_t offset) {
   }
   r.end = h.payload_start + payload_len;
 
+  // Every "$Object.<name>=offset,length" names a byte range of the payload. Together they must
+  // tile it exactly: a gap, overlap or range past the end means the header does not describe the
+  // bytes that follow it, and reading "data" at its offset would store shifted values.
+  struct ObjectRange {
+    std::string name;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  std::vector<ObjectRange> objects;
+  for (const auto& [key, value] : a) {
+    if (key.rfind("$Object.", 0) != 0 || key == "$Object.Count" || key == "$Object.Length") continue;
+    const std::size_t comma = value.find(',');
+    ObjectRange o{key.substr(8), 0, 0};
+    if (comma == std::string::npos || !parse_u64(std::string_view(value).substr(0, comma), o.offset) ||
+        !parse_u64(std::string_view(value).substr(comma + 1), o.length)) {
+      f.fail(key + " '" + value + "' is not 'offset,length'");
+    }
+    if (o.offset > payload_len || o.length > payload_len - o.offset) {
+      f.fail(key + " range " + value + " lies outside the " + std::to_string(payload_len) + "-byte payload");
+    }
+    objects.push_back(std::move(o));
+  }
+  std::sort(objects.begin(), objects.end(), [](const ObjectRange& x, const ObjectRange& y) {
+    return x.offset != y.offset ? x.offset < y.offset : x.length < y.length;
+  });
+  std::uint64_t covered = 0;
+  for (const auto& o : objects) {
+    if (o.offset != covered) {
+      f.fail("$Object." + o.name + " starts at " + std::to_string(o.offset) + " but the objects before it end at " +
+             std::to_string(covered) + " (the objects must tile the payload exactly)");
+    }
+    covered += o.length;
+  }
+  if (!objects.empty() && covered != payload_len) {
+    f.fail("the objects cover " + std::to_string(covered) + " of the " + std::to_string(payload_len) +
+           " payload bytes (they must tile it exactly)");
+  }
   std::uint64_t data_off = 0;
   std::uint64_t data_len = payload_len;
-  bool has_object = false;
-  if (const auto* obj = get("$Object.data")) {
-    const std::size_t comma = obj->find(',');
-    std::uint64_t off = 0;
-    std::uint64_t len = 0;
-    if (comma == std::string::npos || !parse_u64(std::string_view(*obj).substr(0, comma), off) ||
-        !parse_u64(std::string_view(*obj).substr(comma + 1), len)) {
-      f.fail("$Object.data '" + *obj + "' is not 'offset,length'");
-    }
-    if (off > payload_len || len > payload_len - off) {
-      f.fail("$Object.data range " + *obj + " lies outside the " + std::to_string(payload_len) + "-byte payload");
-    }
-    data_off = off;
-    data_len = len;
-    has_object = true;
+  const auto data_obj =
+      std::find_if(objects.begin(), objects.end(), [](const ObjectRange& o) { return o.name == "data"; });
+  const bool has_object = data_obj != objects.end();
+  if (has_object) {
+    data_off = data_obj->offset;
+    data_len = data_obj->length;
+  } else if (!objects.empty()) {
+    f.fail("the payload holds objects but none named 'data'");
   }
   const bool stats_only = !has_object && payload_len == 0 && (get("max") != nullptr || get("l2norm") != nullptr);
   const std::string* alias = get("data");
@@ -186,21 +217,19 @@ Record read_record(const InputFile& f, std::uint64_t offset) {
   return r;
 }
 
-}  // namespace
-
-std::vector<DecodedTensor> read_atb_bin(const std::filesystem::path& path, const ReadLimits& limits) {
-  const InputFile f(path, limits);
+std::vector<DecodedTensor> read_atb(const ByteSource& f) {
   if (f.size() == 0) {
-    if (is_md5_name(path.filename().string())) {
+    const std::string base = std::filesystem::path(f.name()).filename().string();
+    if (is_md5_name(base)) {
       DecodedTensor t;
-      t.md5 = path.filename().string();
+      t.md5 = base;
       return {std::move(t)};
     }
     f.fail("empty file");
   }
   Record r = read_record(f, 0);
   int records = 1;
-  // The probe appends (formats.md §1.6 variant 7): a later record is the most recent write.
+  // The probe appends (docs/readers.md, appended records): a later record is the most recent write.
   while (r.end < f.size()) {
     const std::uint64_t rest = f.size() - r.end;
     const std::string peek = f.read_string(r.end, static_cast<std::size_t>(std::min<std::uint64_t>(rest, 9)));
@@ -215,6 +244,17 @@ std::vector<DecodedTensor> read_atb_bin(const std::filesystem::path& path, const
   std::vector<DecodedTensor> out;
   out.push_back(std::move(r.tensor));
   return out;
+}
+
+}  // namespace
+
+std::vector<DecodedTensor> read_atb_bin(const std::filesystem::path& path, const ReadLimits& limits) {
+  return read_atb(InputFile(path, limits));
+}
+
+std::vector<DecodedTensor> read_atb_bin(std::span<const std::byte> bytes, const std::string& display_path,
+                                        const ReadLimits& limits) {
+  return read_atb(MemoryInput(bytes, display_path, limits));
 }
 
 }  // namespace aitdb::ingest

@@ -1,8 +1,12 @@
 #pragma once
-// A read-only file with positioned reads, used by every reader. Internal to ingest.
+// Where a reader's bytes come from, with positioned reads: a file read with pread (ingest) or a
+// buffer already in memory (fuzzing, tests, embedders). Every reader decodes through ByteSource,
+// so both entry points share one decoder and a file is never read whole into memory just to be
+// handed to it. Internal to ingest.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -10,16 +14,14 @@
 
 namespace aitdb::ingest {
 
-class InputFile {
+class ByteSource {
  public:
-  // Opens path (following symlinks) and refuses anything that is not a regular file or is larger
-  // than limits.max_file_size.
-  InputFile(const std::filesystem::path& path, const ReadLimits& limits);
-  ~InputFile();
-  InputFile(const InputFile&) = delete;
-  InputFile& operator=(const InputFile&) = delete;
+  virtual ~ByteSource() = default;
+  ByteSource(const ByteSource&) = delete;
+  ByteSource& operator=(const ByteSource&) = delete;
 
   [[nodiscard]] std::uint64_t size() const { return size_; }
+  // The name errors carry: the path, or what the caller calls an in-memory buffer.
   [[nodiscard]] const std::string& name() const { return name_; }
   // Reads exactly n bytes at offset; a short read is a FormatError ("truncated").
   void read_at(std::uint64_t offset, std::size_t n, std::byte* dst) const;
@@ -27,10 +29,38 @@ class InputFile {
   std::string read_string(std::uint64_t offset, std::size_t n) const;
   [[noreturn]] void fail(const std::string& reason) const;
 
- private:
+ protected:
+  ByteSource(std::string name, std::uint64_t size) : name_(std::move(name)), size_(size) {}
+  // Refuses a source larger than limits.max_file_size; derived constructors call it once sized.
+  void check_size_cap(const ReadLimits& limits) const;
+  // Copies bytes the caller has already bounds-checked.
+  virtual void copy_at(std::uint64_t offset, std::size_t n, std::byte* dst) const = 0;
+
   std::string name_;
-  int fd_ = -1;
   std::uint64_t size_ = 0;
+};
+
+class InputFile final : public ByteSource {
+ public:
+  // Opens path (following symlinks) and refuses anything that is not a regular file or is larger
+  // than limits.max_file_size.
+  InputFile(const std::filesystem::path& path, const ReadLimits& limits);
+  ~InputFile() override;
+
+ private:
+  void copy_at(std::uint64_t offset, std::size_t n, std::byte* dst) const override;
+  int fd_ = -1;
+};
+
+// A view of bytes the caller owns and keeps alive while the reader runs.
+class MemoryInput final : public ByteSource {
+ public:
+  MemoryInput(std::span<const std::byte> bytes, std::string display_path, const ReadLimits& limits);
+  [[nodiscard]] std::span<const std::byte> bytes() const { return bytes_; }
+
+ private:
+  void copy_at(std::uint64_t offset, std::size_t n, std::byte* dst) const override;
+  std::span<const std::byte> bytes_;
 };
 
 // Each worker thread keeps one spare byte buffer: read_vec() fills it instead of allocating, and

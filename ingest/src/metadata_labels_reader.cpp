@@ -1,10 +1,11 @@
-// metadata.json files that pair tensors by data_id (compare.md §4.1, formats.md §5.5, §6.3):
+// metadata.json files that pair tensors by data_id (docs/readers.md):
 //   msit dump_data:   {"<data_id>": {"<token>": ["<golden path>", "<my path>"]}}
 //   aclcmp dump_data: {"<data_id>": {"<token>": "<path>" | ["<path>"]}} in golden_tensor/ or acl_tensor/
 #include <nlohmann/json.hpp>
 
 #include "aitdb/ingest/layout.h"
 #include "aitdb/schema/errors.h"
+#include "file_io.h"
 #include "metadata_labels.h"
 
 namespace aitdb::ingest {
@@ -56,6 +57,12 @@ std::vector<LabelRow> read_metadata_labels(const std::string& path, const std::s
     }
   }
   return out;
+}
+
+std::vector<LabelRow> read_metadata_labels(std::span<const std::byte> bytes, const std::string& display_path,
+                                           const std::string& rel_path, const ReadLimits& limits) {
+  const MemoryInput in(bytes, display_path, limits);
+  return read_metadata_labels(display_path, rel_path, in.read_string(0, static_cast<std::size_t>(in.size())));
 }
 
 }  // namespace aitdb::ingest

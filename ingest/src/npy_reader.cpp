@@ -1,10 +1,9 @@
-// NumPy .npy reader (formats.md §9.1): magic, version, a Python-literal header dict, raw data.
+// NumPy .npy reader (docs/readers.md): magic, version, a Python-literal header dict, raw data.
 // C and Fortran order, both byte orders; object, string and structured dtypes are refused as
 // tensors. String arrays can be read as text instead (read_npy_strings, for FX dump arguments).
 #include <algorithm>
 #include <cctype>
 
-#include "aitdb/ingest/layout.h"
 #include "aitdb/ingest/readers.h"
 #include "file_io.h"
 
@@ -23,7 +22,7 @@ struct NpyHeader {
 // A tiny parser for the dict literal numpy writes; it accepts exactly the value kinds numpy uses.
 class DictParser {
  public:
-  DictParser(const InputFile& f, std::string_view s) : f_(f), s_(s) {}
+  DictParser(const ByteSource& f, std::string_view s) : f_(f), s_(s) {}
 
   NpyHeader parse() {
     NpyHeader h;
@@ -50,7 +49,16 @@ class DictParser {
       skip_ws();
       if (peek() == ',') ++i_;
     }
+    ++i_;  // the closing '}'
     if (!h.has_descr || !h.has_fortran || !h.has_shape) f_.fail("npy header lacks descr, fortran_order or shape");
+    // The header length must end exactly at the '\n' that follows the space padding: one byte too
+    // short or too long would otherwise shift every value by a byte.
+    for (; i_ + 1 < s_.size(); ++i_) {
+      if (s_[i_] != ' ' && s_[i_] != '\t') f_.fail("npy header has bytes after its dict other than padding");
+    }
+    if (s_.empty() || s_.back() != '\n' || i_ >= s_.size()) {
+      f_.fail("npy header does not end with '\\n' where its length says (the length field is off)");
+    }
     return h;
   }
 
@@ -115,7 +123,7 @@ class DictParser {
     }
   }
 
-  const InputFile& f_;
+  const ByteSource& f_;
   std::string_view s_;
   std::size_t i_ = 0;
 };
@@ -125,7 +133,7 @@ struct Descr {
   bool big_endian;
 };
 
-Descr parse_descr(const InputFile& f, const std::string& d) {
+Descr parse_descr(const ByteSource& f, const std::string& d) {
   if (d.empty()) f.fail("npy descr is empty");
   char order = '=';
   std::string_view rest = d;
@@ -184,7 +192,7 @@ struct NpyHead {
   std::uint64_t data_start = 0;
 };
 
-NpyHead read_npy_head(const InputFile& f) {
+NpyHead read_npy_head(const ByteSource& f) {
   if (f.size() < 10) f.fail("truncated: too short for an npy header");
   const auto pre = f.read_vec(0, 10);
   if (std::string(reinterpret_cast<const char*>(pre.data()), 6) != "\x93NUMPY") f.fail("not an npy file (bad magic)");
@@ -206,8 +214,34 @@ NpyHead read_npy_head(const InputFile& f) {
   return {DictParser(f, header).parse(), header_start + header_len};
 }
 
+std::vector<DecodedTensor> read_npy_from(const ByteSource& f) {
+  const NpyHead head = read_npy_head(f);
+  const NpyHeader& h = head.header;
+  const Descr d = parse_descr(f, h.descr);
+
+  DecodedTensor t;
+  t.dtype = d.dtype;
+  t.shape = h.shape;
+  const auto need = checked_nbytes(t.shape, d.dtype);
+  if (!need) f.fail("npy shape overflows: the tensor would exceed 2^63 bytes");
+  const std::uint64_t data_start = head.data_start;
+  const std::uint64_t available = f.size() - data_start;
+  if (available < *need) {
+    f.fail("truncated payload: shape needs " + std::to_string(*need) + " bytes, file has " + std::to_string(available));
+  }
+  if (available > *need) t.flags = "trailing_bytes=" + std::to_string(available - *need);
+  t.data = f.read_vec(data_start, static_cast<std::size_t>(*need));
+  t.has_data = true;
+  const std::size_t item = dtype_size(d.dtype);
+  if (d.big_endian && item > 1) byteswap(t.data, dtype_info(d.dtype).is_complex ? item / 2 : item);
+  if (h.fortran && t.shape.size() > 1) t.data = fortran_to_c(t.data, t.shape, item);
+  std::vector<DecodedTensor> out;
+  out.push_back(std::move(t));
+  return out;
+}
+
 // UTF-32LE code points (numpy's 'U') to UTF-8; trailing NULs are numpy's padding.
-std::string utf32le_to_utf8(const InputFile& f, const std::byte* p, std::size_t chars) {
+std::string utf32le_to_utf8(const ByteSource& f, const std::byte* p, std::size_t chars) {
   while (chars > 0 && load_u32le(p + (chars - 1) * 4) == 0) --chars;
   std::string out;
   for (std::size_t i = 0; i < chars; ++i) {
@@ -267,30 +301,12 @@ std::optional<std::vector<std::string>> read_npy_strings(const std::filesystem::
 }
 
 std::vector<DecodedTensor> read_npy(const std::filesystem::path& path, const ReadLimits& limits) {
-  const InputFile f(path, limits);
-  const NpyHead head = read_npy_head(f);
-  const NpyHeader& h = head.header;
-  const std::uint64_t data_start = head.data_start;
-  const Descr d = parse_descr(f, h.descr);
+  return read_npy_from(InputFile(path, limits));
+}
 
-  DecodedTensor t;
-  t.dtype = d.dtype;
-  t.shape = h.shape;
-  const auto need = checked_nbytes(t.shape, d.dtype);
-  if (!need) f.fail("npy shape overflows: the tensor would exceed 2^63 bytes");
-  const std::uint64_t available = f.size() - data_start;
-  if (available < *need) {
-    f.fail("truncated payload: shape needs " + std::to_string(*need) + " bytes, file has " + std::to_string(available));
-  }
-  if (available > *need) t.flags = "trailing_bytes=" + std::to_string(available - *need);
-  t.data = f.read_vec(data_start, static_cast<std::size_t>(*need));
-  t.has_data = true;
-  const std::size_t item = dtype_size(d.dtype);
-  if (d.big_endian && item > 1) byteswap(t.data, dtype_info(d.dtype).is_complex ? item / 2 : item);
-  if (h.fortran && t.shape.size() > 1) t.data = fortran_to_c(t.data, t.shape, item);
-  std::vector<DecodedTensor> out;
-  out.push_back(std::move(t));
-  return out;
+std::vector<DecodedTensor> read_npy(std::span<const std::byte> bytes, const std::string& display_path,
+                                    const ReadLimits& limits) {
+  return read_npy_from(MemoryInput(bytes, display_path, limits));
 }
 
 }  // namespace aitdb::ingest

@@ -1,6 +1,11 @@
-// torch.save zip reader (formats.md §9.2): libzip walks the central directory (torch writes
+// torch.save zip reader (docs/readers.md): libzip walks the central directory (torch writes
 // zero sizes in local headers), the safe unpickler reads data.pkl, and tensors are gathered from
 // their storages honouring offset and strides (a saved view carries its whole base storage).
+//
+// Nothing is inflated before its size is known to be sane: a storage entry must hold exactly the
+// bytes its pickle declares (numel x element size), and a compressed entry may not claim to
+// inflate beyond kMaxInflateRatio times its compressed size. libzip never yields more than the
+// central directory's size, and we stop one byte after it, so memory stays bounded by the file.
 #include <zip.h>
 
 #include <algorithm>
@@ -16,6 +21,18 @@ namespace {
 
 constexpr std::uint64_t kMaxPickle = 64ULL << 20U;
 constexpr int kMaxNesting = 32;
+// torch.save stores entries uncompressed; a deflated tensor rarely shrinks below half, and a
+// pickle by about ten. Beyond this ratio an entry is a decompression bomb, not a tensor file.
+constexpr std::uint64_t kMaxInflateRatio = 100;
+// Entries this small are inflated whatever their ratio: they cannot hurt memory.
+constexpr std::uint64_t kInflateRatioFloor = 1ULL << 20U;
+
+struct ZipEntry {
+  zip_uint64_t index = 0;
+  zip_uint64_t size = 0;       // uncompressed, from the central directory
+  zip_uint64_t comp_size = 0;  // as stored in the file
+  bool compressed = false;
+};
 
 struct ZipCloser {
   void operator()(zip_t* z) const { zip_discard(z); }
@@ -26,16 +43,19 @@ struct ZipFileCloser {
 
 class Archive {
  public:
-  Archive(const InputFile& f, const std::filesystem::path& path) : f_(f) {
-    int err = 0;
-    z_.reset(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err));
+  // Takes ownership of `source` (a file or a memory buffer), also when it throws.
+  Archive(const ByteSource& f, zip_source_t* source) : f_(f) {
+    if (source == nullptr) f_.fail("cannot read as a zip archive");
+    zip_error_t err;
+    zip_error_init(&err);
+    z_.reset(zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &err));
     if (!z_) {
-      zip_error_t ze;
-      zip_error_init_with_code(&ze, err);
-      const std::string msg = zip_error_strerror(&ze);
-      zip_error_fini(&ze);
+      zip_source_free(source);
+      const std::string msg = zip_error_strerror(&err);
+      zip_error_fini(&err);
       f_.fail("not a readable zip archive: " + msg);
     }
+    zip_error_fini(&err);
     const zip_int64_t n = zip_get_num_entries(z_.get(), 0);
     for (zip_int64_t i = 0; i < n; ++i) {
       zip_stat_t st;
@@ -52,17 +72,35 @@ class Archive {
       // A stored entry cannot be larger than the file; a compressed one is capped like any file.
       if (st.comp_method == ZIP_CM_STORE && st.size != st.comp_size) f_.fail("zip entry '" + name + "' has lying sizes");
       if (st.comp_size > f_.size()) f_.fail("zip entry '" + name + "' claims more bytes than the file holds");
-      entries_[name] = {static_cast<zip_uint64_t>(i), st.size};
+      entries_[name] = {static_cast<zip_uint64_t>(i), st.size, st.comp_size, st.comp_method != ZIP_CM_STORE};
     }
   }
 
-  [[nodiscard]] const std::map<std::string, std::pair<zip_uint64_t, zip_uint64_t>>& entries() const { return entries_; }
+  [[nodiscard]] const std::map<std::string, ZipEntry>& entries() const { return entries_; }
+
+  // Refuses an entry whose recorded size is not `expected` bytes, before inflating any of it.
+  std::vector<std::byte> read_exactly(const std::string& name, std::uint64_t expected) const {
+    const auto it = entries_.find(name);
+    if (it == entries_.end()) f_.fail("zip entry '" + name + "' is missing");
+    if (it->second.size != expected) {
+      f_.fail("zip entry '" + name + "' holds " + std::to_string(it->second.size) + " bytes but the pickle declares " +
+              std::to_string(expected));
+    }
+    return read(name, expected);
+  }
 
   std::vector<std::byte> read(const std::string& name, std::uint64_t cap) const {
     const auto it = entries_.find(name);
     if (it == entries_.end()) f_.fail("zip entry '" + name + "' is missing");
-    const auto [index, size] = it->second;
+    const ZipEntry& e = it->second;
+    const zip_uint64_t size = e.size;
     if (size > cap) f_.fail("zip entry '" + name + "' is " + std::to_string(size) + " bytes, over the cap");
+    if (e.compressed && size > kInflateRatioFloor && size / kMaxInflateRatio > e.comp_size) {
+      f_.fail("zip entry '" + name + "' would inflate " + std::to_string(e.comp_size) + " bytes to " +
+              std::to_string(size) + ", more than " + std::to_string(kMaxInflateRatio) +
+              " times (refused as a decompression bomb)");
+    }
+    const zip_uint64_t index = e.index;
     std::unique_ptr<zip_file_t, ZipFileCloser> zf(zip_fopen_index(z_.get(), index, 0));
     if (!zf) f_.fail("cannot open zip entry '" + name + "': " + zip_strerror(z_.get()));
     std::vector<std::byte> buf(static_cast<std::size_t>(size));
@@ -79,14 +117,14 @@ class Archive {
   }
 
  private:
-  const InputFile& f_;
+  const ByteSource& f_;
   std::unique_ptr<zip_t, ZipCloser> z_;
-  std::map<std::string, std::pair<zip_uint64_t, zip_uint64_t>> entries_;
+  std::map<std::string, ZipEntry> entries_;
 };
 
 class TensorCollector {
  public:
-  TensorCollector(const InputFile& f, const Archive& a, const SafeUnpickler& u, std::string prefix, bool big_endian,
+  TensorCollector(const ByteSource& f, const Archive& a, const SafeUnpickler& u, std::string prefix, bool big_endian,
                   std::uint64_t cap)
       : f_(f), a_(a), u_(u), prefix_(std::move(prefix)), big_endian_(big_endian), cap_(cap) {}
 
@@ -113,17 +151,27 @@ class TensorCollector {
   std::vector<DecodedTensor> take() { return std::move(out_); }
 
  private:
-  const std::vector<std::byte>& storage_bytes(const std::string& key) {
-    auto it = storages_.find(key);
-    if (it == storages_.end()) it = storages_.emplace(key, a_.read(prefix_ + "data/" + key, cap_)).first;
+  // The storage's bytes, which must be exactly what its pickle declares (numel x element size).
+  const std::vector<std::byte>& storage_bytes(const PyObject& storage) {
+    const std::size_t item = dtype_size(storage.dtype);
+    const auto numel = static_cast<std::uint64_t>(storage.i);
+    if (numel > cap_ / item) {
+      f_.fail("storage '" + storage.s + "' declares " + std::to_string(numel) + " elements, over the size cap");
+    }
+    const std::uint64_t expected = numel * item;
+    auto it = storages_.find(storage.s);
+    if (it == storages_.end()) {
+      it = storages_.emplace(storage.s, a_.read_exactly(prefix_ + "data/" + storage.s, expected)).first;
+    } else if (it->second.size() != expected) {
+      f_.fail("storage '" + storage.s + "' is declared with two different sizes");
+    }
     return it->second;
   }
 
   DecodedTensor materialise(const PyObject& t, const std::string& name) {
     const PyObject& st = u_.at(t.storage);
     const std::size_t item = dtype_size(st.dtype);
-    const auto& bytes = storage_bytes(st.s);
-    if (bytes.size() % item != 0) f_.fail("storage '" + st.s + "' is not a whole number of elements");
+    const auto& bytes = storage_bytes(st);
     const std::uint64_t storage_numel = bytes.size() / item;
     DecodedTensor d;
     d.name = name;
@@ -181,7 +229,7 @@ class TensorCollector {
     return d;
   }
 
-  const InputFile& f_;
+  const ByteSource& f_;
   const Archive& a_;
   const SafeUnpickler& u_;
   std::string prefix_;
@@ -191,11 +239,7 @@ class TensorCollector {
   std::vector<DecodedTensor> out_;
 };
 
-}  // namespace
-
-std::vector<DecodedTensor> read_pth(const std::filesystem::path& path, const ReadLimits& limits) {
-  const InputFile f(path, limits);
-  const Archive archive(f, path);
+std::vector<DecodedTensor> read_pth_archive(const ByteSource& f, const Archive& archive, std::uint64_t storage_cap) {
   std::string pkl;
   for (const auto& [name, info] : archive.entries()) {
     if (name.size() >= 8 && name.compare(name.size() - 8, 8, "data.pkl") == 0 &&
@@ -213,13 +257,34 @@ std::vector<DecodedTensor> read_pth(const std::filesystem::path& path, const Rea
     if (s.rfind("big", 0) == 0) big_endian = true;
   }
   const auto pickle = archive.read(pkl, kMaxPickle);
-  SafeUnpickler u(std::string_view(reinterpret_cast<const char*>(pickle.data()), pickle.size()), path.string());
+  SafeUnpickler u(std::string_view(reinterpret_cast<const char*>(pickle.data()), pickle.size()), f.name());
   const std::uint32_t root = u.run();
-  TensorCollector c(f, archive, u, prefix, big_endian, limits.max_file_size);
+  TensorCollector c(f, archive, u, prefix, big_endian, storage_cap);
   c.collect(root, "", 0);
   auto out = c.take();
   if (out.empty()) f.fail("the pickle holds no tensor");
   return out;
+}
+
+}  // namespace
+
+std::vector<DecodedTensor> read_pth(const std::filesystem::path& path, const ReadLimits& limits) {
+  const InputFile f(path, limits);
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* source = zip_source_file_create(path.c_str(), 0, -1, &err);
+  zip_error_fini(&err);
+  const Archive archive(f, source);
+  return read_pth_archive(f, archive, limits.max_file_size);
+}
+
+std::vector<DecodedTensor> read_pth(std::span<const std::byte> bytes, const std::string& display_path,
+                                    const ReadLimits& limits) {
+  const MemoryInput f(bytes, display_path, limits);
+  // libzip reads the caller's buffer in place (freep = 0): nothing is copied.
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, nullptr);
+  const Archive archive(f, source);
+  return read_pth_archive(f, archive, limits.max_file_size);
 }
 
 }  // namespace aitdb::ingest

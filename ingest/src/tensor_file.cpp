@@ -1,4 +1,4 @@
-// Format sniffing by magic bytes (formats.md §11) and dispatch to the readers.
+// Format sniffing by magic bytes and dispatch to the readers.
 #include <cstring>
 
 #include "aitdb/ingest/readers.h"
@@ -28,9 +28,13 @@ bool is_md5_name(std::string_view name) {
   return true;
 }
 
-FileFormat sniff_format(const std::filesystem::path& path, const ReadLimits& limits) {
-  const InputFile f(path, limits);
-  if (f.size() == 0) return is_md5_name(path.filename().string()) ? FileFormat::Md5Placeholder : FileFormat::Unknown;
+namespace {
+
+FileFormat sniff(const ByteSource& f, const std::string& display_path) {
+  if (f.size() == 0) {
+    return is_md5_name(std::filesystem::path(display_path).filename().string()) ? FileFormat::Md5Placeholder
+                                                                                : FileFormat::Unknown;
+  }
   const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(f.size(), 64));
   const std::string head = f.read_string(0, n);
   if (head.rfind("\x93NUMPY", 0) == 0) return FileFormat::Npy;
@@ -55,19 +59,40 @@ FileFormat sniff_format(const std::filesystem::path& path, const ReadLimits& lim
   return FileFormat::Unknown;
 }
 
-TensorFile read_tensor_file(const std::filesystem::path& path, const ReadLimits& limits) {
-  const FileFormat f = sniff_format(path, limits);
+// Dispatches on the sniffed format; `args` are a path and limits or a span, its name and limits, so
+// both entry points reach the same readers and the same refusals.
+template <typename... Args>
+TensorFile read_as(FileFormat f, const std::string& display_path, const Args&... args) {
   switch (f) {
     case FileFormat::AtbBin:
-    case FileFormat::Md5Placeholder: return {f, read_atb_bin(path, limits)};
-    case FileFormat::Npy: return {f, read_npy(path, limits)};
-    case FileFormat::Pth: return {f, read_pth(path, limits)};
-    case FileFormat::Safetensors: return {f, read_safetensors(path, limits)};
+    case FileFormat::Md5Placeholder: return {f, read_atb_bin(args...)};
+    case FileFormat::Npy: return {f, read_npy(args...)};
+    case FileFormat::Pth: return {f, read_pth(args...)};
+    case FileFormat::Safetensors: return {f, read_safetensors(args...)};
     case FileFormat::LegacyTorch:
-      throw FormatError(path.string(), "legacy (pre-1.6, non-zip) torch.save format is not supported");
+      throw FormatError(display_path, "legacy (pre-1.6, non-zip) torch.save format is not supported");
     case FileFormat::Unknown: break;
   }
-  throw FormatError(path.string(), "not a recognised tensor file (no ATB header, npy, zip or safetensors magic)");
+  throw FormatError(display_path, "not a recognised tensor file (no ATB header, npy, zip or safetensors magic)");
+}
+
+}  // namespace
+
+FileFormat sniff_format(const std::filesystem::path& path, const ReadLimits& limits) {
+  return sniff(InputFile(path, limits), path.string());
+}
+
+FileFormat sniff_format(std::span<const std::byte> bytes, const std::string& display_path, const ReadLimits& limits) {
+  return sniff(MemoryInput(bytes, display_path, limits), display_path);
+}
+
+TensorFile read_tensor_file(const std::filesystem::path& path, const ReadLimits& limits) {
+  return read_as(sniff_format(path, limits), path.string(), path, limits);
+}
+
+TensorFile read_tensor_file(std::span<const std::byte> bytes, const std::string& display_path,
+                            const ReadLimits& limits) {
+  return read_as(sniff_format(bytes, display_path, limits), display_path, bytes, display_path, limits);
 }
 
 }  // namespace aitdb::ingest

@@ -142,13 +142,23 @@ ExportFormat export_format_for(const fs::path& out) {
   throw UsageError("output must end in .npy or .bin, got '" + out.string() + "'");
 }
 
-void export_tensor(const Store& store, const TensorRow& t, const fs::path& out, ExportFormat fmt, bool as_float32) {
+DType export_tensor(const Store& store, const TensorRow& t, const fs::path& out, ExportFormat fmt, bool as_float32) {
   if (!t.blob_key || !t.dtype || !t.shape) {
     throw NotFoundError(describe_name(t), "holds no tensor bytes (stats-only, placeholder or --stats-only ingest)");
   }
   auto bytes = store.read_blob(*t.blob_key, describe_name(t));
+  // The row's shape and dtype must describe the blob exactly; a damaged row would otherwise
+  // produce a file whose header promises more (or fewer) values than it holds.
+  const auto need = checked_nbytes(*t.shape, *t.dtype);
+  if (!need || *need != bytes.size()) {
+    throw IntegrityError(describe_name(t), "shape " + shape_to_json(*t.shape) + " x " +
+                                               std::string(dtype_name(*t.dtype)) + " needs " +
+                                               (need ? std::to_string(*need) : std::string("more than 2^63")) +
+                                               " bytes but its blob holds " + std::to_string(bytes.size()));
+  }
   DType dtype = *t.dtype;
-  if (as_float32 && dtype != DType::Float32) {
+  const bool numpy_lacks_dtype = fmt == ExportFormat::Npy && dtype_info(dtype).numpy_descr.empty();
+  if ((as_float32 || numpy_lacks_dtype) && dtype != DType::Float32) {
     if (dtype_info(dtype).is_complex) throw UsageError("complex tensors cannot be exported as float32");
     const std::size_t n = bytes.size() / dtype_size(dtype);
     std::vector<std::byte> conv(n * 4);
@@ -169,6 +179,7 @@ void export_tensor(const Store& store, const TensorRow& t, const fs::path& out, 
              "\ndims=" + dims + "\n$Object.data=0," + std::to_string(bytes.size()) + "\n$End=1\n";
   }
   write_new_file(out, header, bytes.data(), bytes.size());
+  return dtype;
 }
 
 }  // namespace aitdb::query

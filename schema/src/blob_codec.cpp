@@ -10,9 +10,10 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-#include <stdexcept>
+#include <new>
 
 #include "aitdb/schema/errors.h"
+#include "clone_for_avx2.h"
 #include "xxh3_avx2.h"
 
 namespace aitdb {
@@ -45,7 +46,7 @@ ZSTD_DCtx* thread_dctx() {
 // Byte-plane transpose. The element size is a template constant so the inner loops compile to
 // fixed-stride gathers the vectoriser handles; blocking keeps both sides in L1.
 template <std::size_t ES>
-__attribute__((target_clones("avx2", "default"))) void shuffle_fixed(const std::byte* in, std::size_t count,
+AITDB_CLONE_FOR_AVX2 void shuffle_fixed(const std::byte* in, std::size_t count,
                                                                       std::byte* out) {
   constexpr std::size_t kTile = 1024;
   for (std::size_t base = 0; base < count; base += kTile) {
@@ -61,7 +62,7 @@ __attribute__((target_clones("avx2", "default"))) void shuffle_fixed(const std::
 // Unshuffle `len` elements whose planes start at `in` and lie `stride` bytes apart (the element
 // count of the whole chunk), so a block of a chunk can be unshuffled on its own.
 template <std::size_t ES>
-__attribute__((target_clones("avx2", "default"))) void unshuffle_fixed(const std::byte* in, std::size_t stride,
+AITDB_CLONE_FOR_AVX2 void unshuffle_fixed(const std::byte* in, std::size_t stride,
                                                                         std::size_t len, std::byte* out) {
   constexpr std::size_t kTile = 1024;
   for (std::size_t base = 0; base < len; base += kTile) {
@@ -288,7 +289,7 @@ std::string md5_hex(std::span<const std::byte> raw) {
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1 ||
       EVP_DigestUpdate(ctx.get(), raw.data(), raw.size()) != 1 ||
       EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) {
-    throw std::runtime_error("OpenSSL MD5 failed");
+    throw InternalError("md5", "OpenSSL MD5 failed");
   }
   return to_hex(digest, len);
 }
@@ -337,7 +338,7 @@ void ChunkBuffer::release_pool() {
 }
 
 void ChunkBuffer::set_size(std::size_t n) {
-  if (n > buf_.size()) throw std::logic_error("ChunkBuffer::set_size beyond capacity");
+  if (n > buf_.size()) throw InternalError("ChunkBuffer", "set_size beyond capacity");
   size_ = n;
 }
 
@@ -405,7 +406,7 @@ EncodedBlob encode_blob(std::span<const std::byte> raw, std::size_t elem_size, i
     // compress at level 3 and never larger in our measurements (docs/schema.md).
     if (shuffled && level < 10) ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, 7);
     const std::size_t r = ZSTD_compress2(cctx, chunk.data(), ZSTD_compressBound(n), src, n);
-    if (ZSTD_isError(r) != 0U) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
+    if (ZSTD_isError(r) != 0U) throw InternalError("blob", std::string("zstd compression failed: ") + ZSTD_getErrorName(r));
     chunk.set_size(r);
     b.chunks.push_back(std::move(chunk));
   }

@@ -7,6 +7,7 @@
 #include <limits>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -16,8 +17,9 @@ namespace {
 constexpr std::array<DTypeInfo, kDTypeCount> kInfos{{
     {DType::Float32, "float32", 4, 0, "<f4", "torch.float32", false},
     {DType::Float16, "float16", 2, 1, "<f2", "torch.float16", false},
-    // numpy has no bfloat16; ml_dtypes arrays carry descr '<V2', so export uses the same.
-    {DType::BFloat16, "bfloat16", 2, 27, "<V2", "torch.bfloat16", false},
+    // numpy has no bfloat16 (ml_dtypes' arrays save as raw '<V2' records, which numpy loads as
+    // opaque bytes): no descr, so .npy export writes these values as float32 (docs/readers.md).
+    {DType::BFloat16, "bfloat16", 2, 27, "", "torch.bfloat16", false},
     {DType::Int8, "int8", 1, 2, "|i1", "torch.int8", false},
     {DType::UInt8, "uint8", 1, 4, "|u1", "torch.uint8", false},
     {DType::Int16, "int16", 2, 6, "<i2", "torch.int16", false},
@@ -30,8 +32,8 @@ constexpr std::array<DTypeInfo, kDTypeCount> kInfos{{
     {DType::Bool, "bool", 1, 12, "|b1", "torch.bool", false},
     {DType::Complex64, "complex64", 8, 16, "<c8", "torch.complex64", true},
     {DType::Complex128, "complex128", 16, 17, "<c16", "torch.complex128", true},
-    {DType::Float8E4M3FN, "float8_e4m3fn", 1, 36, "|V1", "torch.float8_e4m3fn", false},
-    {DType::Float8E5M2, "float8_e5m2", 1, 35, "|V1", "torch.float8_e5m2", false},
+    {DType::Float8E4M3FN, "float8_e4m3fn", 1, 36, "", "torch.float8_e4m3fn", false},
+    {DType::Float8E5M2, "float8_e5m2", 1, 35, "", "torch.float8_e5m2", false},
 }};
 
 struct AclName {
@@ -108,8 +110,14 @@ __attribute__((target("avx,f16c"))) void half_block_f16c(const std::byte* src, s
   }
   for (; i < n; ++i) out[i] = half_to_float(load<std::uint16_t>(src + 2 * i));
 }
+// CPUID leaf 1: ECX bit 29 is F16C, bit 28 AVX. Read directly because clang's
+// __builtin_cpu_supports does not know "f16c" (the fuzz build uses clang).
 bool have_f16c() {
-  static const bool ok = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  static const bool ok = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    return (ecx & (1U << 29U)) != 0 && (ecx & (1U << 28U)) != 0;
+  }();
   return ok;
 }
 #endif

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "clone_for_avx2.h"
+
 namespace aitdb {
 namespace {
 
@@ -72,7 +74,7 @@ Block block_slow(const T* v, std::size_t ns) {
 // Lane-parallel path for finite blocks: every loop body is independent per lane, so it vectorises
 // without reassociating floating-point sums (which the compiler may not do on its own).
 template <typename T>
-__attribute__((target_clones("avx2", "default"))) Block block_fast(const T* v, std::size_t ns) {
+AITDB_CLONE_FOR_AVX2 Block block_fast(const T* v, std::size_t ns) {
   std::array<double, kLanes> sum{}, sq{}, mn{}, mx{};
   std::array<std::uint64_t, kLanes> zero{};
   mn.fill(std::numeric_limits<double>::infinity());

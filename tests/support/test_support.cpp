@@ -47,67 +47,6 @@ void write_file(const fs::path& p, const std::vector<std::byte>& content) {
   write_file(p, std::string(reinterpret_cast<const char*>(content.data()), content.size()));
 }
 
-namespace {
-std::string join_dims(const std::vector<std::int64_t>& dims) {
-  std::string s;
-  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
-  return s;
-}
-std::string payload_str(const std::vector<std::byte>& p) { return {reinterpret_cast<const char*>(p.data()), p.size()}; }
-}  // namespace
-
-std::string atb_bin(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload,
-                    int format) {
-  const std::string n = std::to_string(payload.size());
-  return "$Version=1.0\n$Object.Count=1\n$Object.Length=" + n + "\nformat=" + std::to_string(format) +
-         "\ndtype=" + std::to_string(dtype_code) + "\ndims=" + join_dims(dims) + "\n$Object.data=0," + n +
-         "\n$End=1\n" + payload_str(payload);
-}
-
-std::string atb_bin_minimal(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload) {
-  return "dtype=" + std::to_string(dtype_code) + "\ndims=" + join_dims(dims) + "\n$End=1\n" + payload_str(payload);
-}
-
-std::string atb_bin_stats(int dtype_code, const std::vector<std::int64_t>& dims, const std::string& max,
-                          const std::string& min, const std::string& mean, const std::string& l2norm) {
-  return "$Version=1.0\n$Object.Count=0\n$Object.Length=0\nformat=2\ndtype=" + std::to_string(dtype_code) +
-         "\ndims=" + join_dims(dims) + "\nmax=" + max + "\nmin=" + min + "\nmean=" + mean + "\nl2norm=" + l2norm +
-         "\n$End=1\n";
-}
-
-std::string npy(const std::string& descr, const std::vector<std::int64_t>& shape, const std::vector<std::byte>& data,
-                bool fortran) {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': (";
-  for (std::size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
-  dict += "), }";
-  const std::size_t total = 10 + dict.size() + 1;
-  dict.append((64 - total % 64) % 64, ' ');
-  dict += '\n';
-  std::string h = "\x93NUMPY";
-  h += '\x01';
-  h += '\x00';
-  h += static_cast<char>(dict.size() & 0xFFU);
-  h += static_cast<char>(dict.size() >> 8U);
-  return h + dict + payload_str(data);
-}
-
-std::string safetensors(const std::vector<SafetensorsEntry>& entries) {
-  std::string header = "{";
-  std::string buffer;
-  for (const auto& e : entries) {
-    if (header.size() > 1) header += ",";
-    header += "\"" + e.name + "\":{\"dtype\":\"" + e.dtype + "\",\"shape\":[" + join_dims(e.shape) +
-              "],\"data_offsets\":[" + std::to_string(buffer.size()) + "," +
-              std::to_string(buffer.size() + e.data.size()) + "]}";
-    buffer += payload_str(e.data);
-  }
-  header += ",\"__metadata__\":{\"format\":\"pt\"}}";
-  std::string out(8, '\0');
-  std::uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFFU);
-  return out + header + buffer;
-}
-
 bool have_torch() {
   static const bool ok = std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") == 0;
   return ok;

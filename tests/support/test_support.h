@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "format_writers.h"
+
 namespace aitdb::test {
 
 namespace fs = std::filesystem;
@@ -38,27 +40,6 @@ std::vector<std::string> split_path(const std::string& rel);
 std::string read_file(const fs::path& p);
 void write_file(const fs::path& p, const std::string& content);  // creates parent dirs
 void write_file(const fs::path& p, const std::vector<std::byte>& content);
-
-// ATB TensorBinFile as the msit probe writes it (formats.md §1.2).
-std::string atb_bin(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload,
-                    int format = 2);
-// msit tensor_view's minimal variant: dtype, dims, $End, bytes.
-std::string atb_bin_minimal(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload);
-// Stats-only file (formats.md §1.7).
-std::string atb_bin_stats(int dtype_code, const std::vector<std::int64_t>& dims, const std::string& max,
-                          const std::string& min, const std::string& mean, const std::string& l2norm);
-
-// .npy v1.0 writer; descr e.g. "<f4", ">i4".
-std::string npy(const std::string& descr, const std::vector<std::int64_t>& shape, const std::vector<std::byte>& data,
-                bool fortran = false);
-
-struct SafetensorsEntry {
-  std::string name;
-  std::string dtype;
-  std::vector<std::int64_t> shape;
-  std::vector<std::byte> data;
-};
-std::string safetensors(const std::vector<SafetensorsEntry>& entries);
 
 // Debian's interpreter with numpy/torch (the first python3 on PATH may lack them).
 bool have_torch();

@@ -11,7 +11,7 @@
 
 namespace aitdb::ingest {
 
-// Statistics a dump file carries itself (ATB stats-only files, formats.md §1.7).
+// Statistics a dump file carries itself (ATB stats-only files).
 struct FileStats {
   std::optional<double> min;
   std::optional<double> max;
@@ -32,9 +32,12 @@ struct DecodedTensor {
   std::string flags;                    // e.g. "appended_records=2"
 };
 
+// The largest input file read by default: 10 GiB, as msit's FileChecker.
+inline constexpr std::uint64_t kDefaultMaxFileSize = 10ULL << 30U;
+
 // Limits that keep hostile files from making us allocate wildly.
 struct ReadLimits {
-  std::uint64_t max_file_size = 10ULL << 30U;  // 10 GiB, as msit's FileChecker
+  std::uint64_t max_file_size = kDefaultMaxFileSize;
 };
 
 }  // namespace aitdb::ingest

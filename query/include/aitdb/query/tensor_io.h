@@ -15,11 +15,13 @@ TensorRow resolve_tensor(const Store& store, const std::string& spec);
 void describe_tensor(const Store& store, const TensorRow& t, std::size_t values, std::ostream& out);
 
 enum class ExportFormat { Npy, AtbBin };
-// Writes the tensor's exact bytes. .npy keeps the dtype (bfloat16 as '<V2', float8 as '|V1', as
-// ml_dtypes writes them) unless as_float32; .bin writes an ATB TensorBinFile with the original
-// aclDataType code. Refuses to overwrite an existing file.
-void export_tensor(const Store& store, const TensorRow& t, const std::filesystem::path& out, ExportFormat fmt,
-                   bool as_float32);
+// Writes the tensor and returns the dtype written. .bin writes an ATB TensorBinFile with the exact
+// bytes and the original aclDataType code. .npy keeps the dtype and bytes where numpy has the
+// type; bfloat16 and float8, which numpy lacks, are written as float32, which holds each of their
+// values exactly (so numpy loads numbers and aitdb reads the same values back). as_float32
+// converts any real dtype. Refuses to overwrite an existing file.
+DType export_tensor(const Store& store, const TensorRow& t, const std::filesystem::path& out, ExportFormat fmt,
+                    bool as_float32);
 ExportFormat export_format_for(const std::filesystem::path& out);  // by extension, throws UsageError
 
 }  // namespace aitdb::query

@@ -1,0 +1,9 @@
+// libFuzzer target: the .npy reader.
+#include "aitdb/ingest/readers.h"
+#include "fuzz_support.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  aitdb::fuzz::run_decoder(
+      [&] { aitdb::fuzz::check_tensors(aitdb::ingest::read_npy(aitdb::fuzz::as_bytes(data, size), "fuzz.npy", {})); });
+  return 0;
+}

@@ -1,0 +1,121 @@
+// Writes a seed corpus of valid files, one folder per fuzz target: make_seed_corpus OUTDIR.
+// Seeds come from the test writers (tests/support/format_writers.h), so the fuzzers start from
+// inputs that reach every reader's success path rather than from its first refusal.
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "format_writers.h"
+
+namespace fs = std::filesystem;
+using aitdb::test::SafetensorsEntry;
+
+namespace {
+
+template <typename T>
+std::vector<std::byte> bytes_of(const std::vector<T>& v) {
+  std::vector<std::byte> out(v.size() * sizeof(T));
+  if (!out.empty()) std::memcpy(out.data(), v.data(), out.size());
+  return out;
+}
+
+std::vector<std::byte> iota_bytes(std::size_t n) {
+  std::vector<std::byte> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>(i * 37U + 1U);
+  return v;
+}
+
+void write(const fs::path& dir, const std::string& name, const std::string& content) {
+  fs::create_directories(dir);
+  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  if (!out) throw std::runtime_error("cannot write " + (dir / name).string());
+}
+
+// {"a": [1, 2.5], "b": None} in protocol 2, with memo puts and gets. Literals are split where a
+// hex escape would otherwise swallow the next character.
+constexpr char kContainersPickle[] =
+    "\x80\x02}q\x00(X\x01\x00\x00\x00"
+    "a"
+    "q\x01]q\x02(K\x01G@\x04\x00\x00\x00\x00\x00\x00"
+    "e"
+    "X\x01\x00\x00\x00"
+    "b"
+    "Nh\x01h\x02u.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: make_seed_corpus OUTDIR\n";
+    return 2;
+  }
+  const fs::path out = argv[1];
+  namespace t = aitdb::test;
+  const std::vector<std::pair<std::string, std::string>> atb = {
+      {"f32_2x3.bin", t::atb_bin(0, {2, 3}, bytes_of(std::vector<float>{0, 1, 2, 3, 4, 5}))},
+      {"f16_nz.bin", t::atb_bin(1, {1, 2, 2}, iota_bytes(8), 29)},
+      {"bf16.bin", t::atb_bin(27, {4}, iota_bytes(8))},
+      {"bool_scalar.bin", t::atb_bin(12, {}, {std::byte{1}})},
+      {"minimal.bin", t::atb_bin_minimal(3, {2}, bytes_of(std::vector<std::int32_t>{7, -7}))},
+      {"stats.bin", t::atb_bin_stats(0, {8, 8}, "1.5", "-2", "0.25", "3.75")},
+      {"appended.bin",
+       t::atb_bin(0, {1}, bytes_of(std::vector<float>{1})) + t::atb_bin(0, {1}, bytes_of(std::vector<float>{2}))},
+      {"alias.bin",
+       "$Version=1.0\n$Object.Count=0\n$Object.Length=0\nformat=2\ndtype=1\ndims=2,2\ndata=../0_x/"
+       "outtensor0.bin\n$End=1\n"},
+  };
+  const std::vector<std::pair<std::string, std::string>> npy = {
+      {"f4_2x3.npy", t::npy("<f4", {2, 3}, bytes_of(std::vector<float>{0, 1, 2, 3, 4, 5}))},
+      {"fortran.npy", t::npy("<i2", {2, 3}, iota_bytes(12), true)},
+      {"big.npy", t::npy(">i4", {2}, iota_bytes(8))},
+      {"c8.npy", t::npy("<c8", {1}, iota_bytes(8))},
+      {"bool.npy", t::npy("|b1", {3}, {std::byte{0}, std::byte{1}, std::byte{1}})},
+      {"scalar.npy", t::npy("<f8", {}, iota_bytes(8))},
+      {"empty.npy", t::npy("<u1", {0, 4}, {})},
+  };
+  const std::vector<std::pair<std::string, std::string>> safetensors = {
+      {"two.safetensors", t::safetensors({{"w", "F32", {2, 2}, bytes_of(std::vector<float>{1, 2, 3, 4})},
+                                          {"b", "BF16", {2}, iota_bytes(4)}})},
+      {"int.safetensors", t::safetensors({{"ids", "I64", {3}, iota_bytes(24)}, {"mask", "BOOL", {3}, iota_bytes(3)}})},
+      {"empty_tensor.safetensors", t::safetensors({{"e", "F16", {0}, {}}})},
+  };
+  std::vector<std::pair<std::string, std::string>> pth = {
+      {"f32.pth", t::pth("FloatStorage", 4, {2, 3}, bytes_of(std::vector<float>{0, 1, 2, 3, 4, 5}))},
+      {"bf16.pth", t::pth("BFloat16Storage", 2, {4}, iota_bytes(8))},
+      {"i64_scalar.pth", t::pth("LongStorage", 8, {}, iota_bytes(8))},
+  };
+  // A view: rows 1.. and columns 1..2 of a 3x4 base, so offsets and strides are exercised.
+  const std::string view_pickle = t::torch_tensor_pickle("HalfStorage", 12, 5, {2, 2}, {4, 1});
+  const auto view_pickle_bytes =
+      std::vector<std::byte>(reinterpret_cast<const std::byte*>(view_pickle.data()),
+                             reinterpret_cast<const std::byte*>(view_pickle.data()) + view_pickle.size());
+  pth.emplace_back("view.pth", t::zip_archive({{"view/data.pkl", view_pickle_bytes},
+                                               {"view/data/0", iota_bytes(24)},
+                                               {"view/byteorder",
+                                                {std::byte{'l'}, std::byte{'i'}, std::byte{'t'}, std::byte{'t'},
+                                                 std::byte{'l'}, std::byte{'e'}}},
+                                               {"view/version", {std::byte{'3'}, std::byte{'\n'}}}}));
+  const std::vector<std::pair<std::string, std::string>> pickles = {
+      {"tensor.pkl", t::torch_tensor_pickle("FloatStorage", 6, 0, {2, 3}, {3, 1})},
+      {"view.pkl", view_pickle},
+      {"containers.pkl", std::string(kContainersPickle, sizeof kContainersPickle - 1)},
+  };
+  const std::vector<std::pair<std::string, std::string>> labels = {
+      {"msit.json", R"({"0": {"0": ["golden/0_a.npy", "my/0_a.npy"], "1": ["g/1.npy", "m/1.npy"]}})"},
+      {"aclcmp.json", R"({"3": {"0": "acl_tensor/3.bin", "1": ["acl_tensor/3_1.bin"]}})"},
+  };
+  const std::vector<std::pair<std::string, const std::vector<std::pair<std::string, std::string>>*>> targets = {
+      {"atb_bin", &atb}, {"npy", &npy},           {"safetensors", &safetensors},
+      {"pth", &pth},     {"unpickler", &pickles}, {"metadata_labels", &labels}};
+  for (const auto& [target, seeds] : targets) {
+    for (const auto& [name, content] : *seeds) {
+      write(out / target, name, content);
+      if (target != "unpickler" && target != "metadata_labels") write(out / "tensor_file", name, content);
+    }
+  }
+  return 0;
+}
