@@ -145,6 +145,30 @@ TEST(OpGraphAtb, WarmupRemapIsStatedPerRank) {
             "0:2 1:3");
 }
 
+// Rule 3 pairs a type group only where both sides hold the same number of it.
+TEST(OpGraphAtb, TypeGroupsOfDifferentSizeDoNotPairByRank) {
+  TempDir d;
+  auto write = [&](const char* side, std::initializer_list<int> linear_ids) {
+    const auto t = d / side / "tensors/0_1/0/2_Block";
+    test::write_file(t / "after/outtensor0.bin", bin_f32({1, 2}));
+    for (const int id : linear_ids) {
+      test::write_file(t / (std::to_string(id) + "_LinearOperation/after/outtensor0.bin"), bin_f32({1, float(id)}));
+    }
+  };
+  write("g", {0, 1});
+  write("m", {1, 2, 3});
+  Store s((d / "w.db").string());
+  ingest_as(s, d / "g", "g");
+  ingest_as(s, d / "m", "m");
+  const auto sum = compare::compare_runs(s, "g", "m", {});
+  // The block, and 2_1 with 2_1 by equal path; 2 Linear ops facing 3 are not paired by rank.
+  EXPECT_EQ(sum.pairs, 2U);
+  EXPECT_EQ(scalar(s, "SELECT group_concat(x, ' ') FROM (SELECT gn.id_path || '=' || mn.id_path AS x FROM pairs p "
+                      "JOIN tensors g ON g.id = p.golden_tensor_id JOIN tensors m ON m.id = p.my_tensor_id "
+                      "JOIN op_nodes gn ON gn.id = g.op_node_id JOIN op_nodes mn ON mn.id = m.op_node_id ORDER BY x)"),
+            "2=2 2_1=2_1");
+}
+
 TEST(OpGraphAtb, SaveTimeTwoBeforeOutputsAreNeverPaired) {
   TempDir d;
   for (const char* side : {"g", "m"}) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "aitdb/ingest/layout.h"
 #include "aitdb/ingest/readers.h"
 #include "file_io.h"
 

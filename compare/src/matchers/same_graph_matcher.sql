@@ -16,16 +16,17 @@ DROP TABLE IF EXISTS temp.gn;
 DROP TABLE IF EXISTS temp.mn;
 DROP TABLE IF EXISTS temp.node_pairs;
 
+-- cnt counts the whole sibling group (a window with ORDER BY would give a running count).
 CREATE TEMP TABLE gn AS
 SELECT n.id, n.rank_key, n.token, n.parent_id, n.id_path, n.norm_type,
-       ROW_NUMBER() OVER w AS rnk, count(*) OVER w AS cnt
+       ROW_NUMBER() OVER w AS rnk, count(*) OVER (PARTITION BY n.rank_key, n.folder, n.token, n.parent_id, n.norm_type) AS cnt
 FROM op_nodes n
 WHERE n.run_id = ?2 AND n.warmup = 0
 WINDOW w AS (PARTITION BY n.rank_key, n.folder, n.token, n.parent_id, n.norm_type ORDER BY n.sibling_pos, n.id_path);
 
 CREATE TEMP TABLE mn AS
 SELECT n.id, n.rank_key, n.token, n.parent_id, n.id_path, n.norm_type,
-       ROW_NUMBER() OVER w AS rnk, count(*) OVER w AS cnt
+       ROW_NUMBER() OVER w AS rnk, count(*) OVER (PARTITION BY n.rank_key, n.folder, n.token, n.parent_id, n.norm_type) AS cnt
 FROM op_nodes n
 WHERE n.run_id = ?3 AND n.warmup = 0
   AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || n.token || ',') > 0)
