@@ -78,9 +78,9 @@ void run_opcheck_command(const OpcheckArgs& a, const Context& ctx) {
 }
 
 constexpr const char* kErrcheckColumns =
-    "SELECT rank_key, token, op_id, op_type, phase, io, io_index, dtype, nan_count, inf_count, saturated_count, "
-    "first_overflow, tensor_path FROM errcheck_report WHERE run_id = ?1 AND source = 'scan' "
-    "ORDER BY rank_key, coalesce(token, -1), exec_order, tensor_id";
+    "SELECT source, rank_key, token, op_id, op_type, phase, io, io_index, dtype, nan_count, inf_count, "
+    "saturated_count, first_overflow, tensor_path FROM errcheck_report WHERE run_id = ?1 "
+    "ORDER BY source = 'scan' DESC, rank_key, coalesce(token, -1), exec_order, tensor_id";
 
 void run_errcheck_command(const std::string& run, const std::string& csv_path, Context& ctx) {
   Store store(ctx.db_path);
@@ -92,9 +92,12 @@ void run_errcheck_command(const std::string& run, const std::string& csv_path, C
     query::run_query(store, kErrcheckColumns, {SqlValue{s.run_id}}, query::OutputFormat::Csv, csv);
     if (!csv.flush()) throw Error(ErrorKind::Store, csv_path, "write failed");
   }
-  std::printf("errcheck of run '%s': %zu tensors checked, %zu with NaN, inf or saturated values\n", run.c_str(),
+  for (const auto& w : s.warnings) std::cerr << w << "\n";
+  std::printf("errcheck of run '%s': %zu tensors checked, %zu with NaN, inf or saturated values", run.c_str(),
               s.tensors_checked, s.tensors_overflowed);
-  if (s.tensors_overflowed > 0) {
+  if (s.msit_events > 0) std::printf("; %zu overflow events in msit_overflow_res files", s.msit_events);
+  std::printf("\n");
+  if (s.tensors_overflowed + s.msit_events > 0) {
     std::fflush(stdout);
     query::run_query(store, kErrcheckColumns, {SqlValue{s.run_id}}, query::OutputFormat::Table, std::cout);
     // CI gates on the exit code: anything overflowed fails the step.

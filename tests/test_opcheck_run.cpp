@@ -269,6 +269,26 @@ TEST(Errcheck, CountsNanInfAndSaturationPerDtypeAndNamesTheFirstOp) {
             "1/out:0021 2/in:1100 2/out:0010 3/out:1110");
 }
 
+TEST(Errcheck, ReadsMsitOverflowFilesAndLinksTheirOps) {
+  TempDir d;
+  write_overflow_dump(d / "dump", true);
+  // The probe rewrites the file from offset 0 without truncating: the tail of an older, longer
+  // line survives after the newest event.
+  test::write_file(d / "dump/msit_overflow_res_100.txt",
+                   "Overflow detected! Operator name: B_1:AddF16Tactic\nOverflow detected! Operator name: D_3:MulF32\n"
+                   "32Tactic\n");
+  Store s((d / "w.db").string());
+  ingest_as(s, d / "dump", "r");
+  const auto sum = compare::run_errcheck(s, "r");
+  EXPECT_EQ(sum.tensors_overflowed, 0U);
+  EXPECT_EQ(sum.msit_events, 2U);
+  ASSERT_EQ(sum.warnings.size(), 1U);
+  EXPECT_EQ(sum.warnings[0], "msit_overflow_res_100.txt:3: not an overflow event line");
+  EXPECT_EQ(scalar(s, "SELECT group_concat(op_id || '=' || op_type, ' ') FROM (SELECT * FROM errcheck_report "
+                      "WHERE source = 'msit_overflow_res' ORDER BY op_id)"),
+            "1=B_1:AddF16Tactic 3=D_3:MulF32");
+}
+
 TEST(Errcheck, SaturationCountsBitPatternsOfEachDtype) {
   const std::vector<std::uint16_t> f16{0x7bff, 0xfbff, 0x7bfe, 0x7c00};
   EXPECT_EQ(compare::count_saturated(DType::Float16, test::bytes_of(f16)), 2);
@@ -293,8 +313,8 @@ TEST(Errcheck, CliExitsOneOnOverflowAndWritesCsv) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.out.find("7 tensors checked, 4 with NaN, inf or saturated values"), std::string::npos) << r.out;
   const std::string csv = test::read_file(d / "e.csv");
-  EXPECT_EQ(csv.rfind("rank_key,token,op_id,op_type,phase,io,io_index,dtype,nan_count,inf_count,saturated_count,"
-                      "first_overflow,tensor_path\n0_100,0,1,B,after,out,0,float16,0,0,2,1,",
+  EXPECT_EQ(csv.rfind("source,rank_key,token,op_id,op_type,phase,io,io_index,dtype,nan_count,inf_count,saturated_count,"
+                      "first_overflow,tensor_path\nscan,0_100,0,1,B,after,out,0,float16,0,0,2,1,",
                       0),
             0U)
       << csv;

@@ -1,6 +1,7 @@
 #include "aitdb/compare/errcheck.h"
 
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <map>
 
@@ -55,6 +56,45 @@ std::optional<double> real_of(const SqlValue& v) {
   if (const auto* d = std::get_if<double>(&v)) return *d;
   if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
   return std::nullopt;
+}
+
+// The events of one msit_overflow_res_{pid}.txt. The probe rewrites the file from offset 0 on
+// every hit without truncating it, so a line may be the tail of a longer earlier one: only whole
+// event lines count, the rest become warnings.
+void read_msit_overflow_file(Store& store, const RunInfo& run, const std::string& rel_path, const std::string& text,
+                             std::vector<ErrcheckResultRow>& rows, std::vector<std::string>& warnings) {
+  static constexpr std::string_view kPrefix = "Overflow detected! Operator name: ";
+  const std::string file = std::filesystem::path(rel_path).filename().string();
+  const std::string pid = file.substr(std::string("msit_overflow_res_").size(),
+                                      file.size() - std::string("msit_overflow_res_").size() - std::string(".txt").size());
+  std::size_t line_no = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto nl = text.find('\n', start);
+    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    start = nl == std::string::npos ? text.size() : nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (line.rfind(kPrefix, 0) != 0) {
+      warnings.push_back(rel_path + ":" + std::to_string(line_no) + ": not an overflow event line");
+      continue;
+    }
+    ErrcheckResultRow row;
+    row.op_name = line.substr(kPrefix.size());
+    // "ElewiseOperation_1_2:AddF32Tactic" -> ids "1_2"
+    const std::string op = row.op_name->substr(0, row.op_name->find(':'));
+    const auto cut = op.find('_');
+    if (cut != std::string::npos) {
+      store.execute(
+          "SELECT n.id FROM op_nodes n JOIN run_ranks rr ON rr.run_id = n.run_id AND rr.rank_key = n.rank_key "
+          "WHERE n.run_id = ?1 AND CAST(rr.pid AS TEXT) = ?2 AND n.id_path = ?3 AND n.kind = 'op' "
+          "ORDER BY coalesce(n.token, -1), n.exec_order LIMIT 1",
+          {SqlValue{run.id}, SqlValue{pid}, SqlValue{op.substr(cut + 1)}}, [](const auto&) {},
+          [&](const std::vector<SqlValue>& r) { row.op_node_id = int_of(r[0]); });
+    }
+    rows.push_back(std::move(row));
+  }
 }
 
 }  // namespace
@@ -146,6 +186,15 @@ ErrcheckSummary run_errcheck(Store& store, const std::string& run_name) {
   sum.tensors_overflowed = rows.size();
   sum.first_ops = first_by_rank.size();
   store.write_errcheck_results(run->id, "scan", rows);
+
+  std::vector<ErrcheckResultRow> events;
+  store.execute("SELECT rel_path, content FROM files WHERE run_id = ?1 AND content IS NOT NULL "
+                "AND (rel_path GLOB 'msit_overflow_res_*.txt' OR rel_path GLOB '*/msit_overflow_res_*.txt') ORDER BY rel_path",
+                {SqlValue{run->id}}, [](const auto&) {}, [&](const std::vector<SqlValue>& r) {
+                  read_msit_overflow_file(store, *run, text_of(r[0]), text_of(r[1]), events, sum.warnings);
+                });
+  sum.msit_events = events.size();
+  store.write_errcheck_results(run->id, "msit_overflow_res", events);
   return sum;
 }
 

@@ -76,7 +76,7 @@ WHERE rp.cmp_fail_reason = ''
 -- errcheck findings with where they were found, in execution order per rank.
 CREATE VIEW errcheck_report AS
 SELECT e.run_id, e.source, coalesce(n.rank_key, t.rank_key, '') AS rank_key, n.token, n.exec_order,
-       coalesce(n.id_path, t.op_path, '') AS op_id, coalesce(n.type, n.name, e.op_name, '') AS op_type,
+       coalesce(n.id_path, t.op_path, '') AS op_id, coalesce(e.op_name, n.type, n.name, '') AS op_type,
        t.phase, t.io, t.io_index, t.dtype, f.rel_path AS tensor_path,
        e.nan_count, e.inf_count, e.saturated_count, e.first_overflow, e.tensor_id
 FROM errcheck_results e

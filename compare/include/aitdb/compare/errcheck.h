@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "aitdb/schema/store.h"
 
@@ -18,9 +19,14 @@ struct ErrcheckSummary {
   std::size_t tensors_checked = 0;
   std::size_t tensors_overflowed = 0;  // rows written to errcheck_results (source 'scan')
   std::size_t first_ops = 0;           // ops flagged first_overflow (at most one per rank)
+  std::size_t msit_events = 0;         // lines of msit_overflow_res_{pid}.txt files in the run
+  std::vector<std::string> warnings;   // "FILE:LINE: reason" of lines that were not events
 };
 
-// Scans `run`, replaces its 'scan' rows of errcheck_results; view errcheck_report shows them.
+// Scans `run`, replaces its 'scan' rows of errcheck_results, and its 'msit_overflow_res' rows with
+// the events of the run's msit_overflow_res_{pid}.txt files (formats.md §10.7: `Overflow
+// detected! Operator name: {OpType}_{ids}:{kernel}`, linked to the op node of that pid's rank and
+// id path, earliest token first). View errcheck_report shows both.
 ErrcheckSummary run_errcheck(Store& store, const std::string& run);
 
 // Elements of `bytes` (dtype fp16, bf16 or fp32) whose magnitude is the dtype's largest finite
