@@ -24,6 +24,7 @@ struct CompareArgs {
   double threshold = 0.99;
   bool inputs = false;
   bool legacy_name = false;
+  bool opcheck = false;
 };
 
 std::string cos_text(const std::optional<double>& c) {
@@ -75,6 +76,10 @@ void print_pair(const char* label, const compare::PairSummary& f) {
               static_cast<long long>(f.pair_id), static_cast<long long>(f.seq),
               f.token ? (", token " + std::to_string(*f.token)).c_str() : "", f.my.c_str(), f.golden.c_str(),
               cos_text(f.cosine).c_str(), f.fail_reason.empty() ? "" : "  reason: ", f.fail_reason.c_str());
+  if (f.error_origin) {
+    std::printf("  error  %s\n", *f.error_origin == "own" ? "own: my op fails opcheck on its own inputs"
+                                                         : "inherited: my op passes opcheck; its inputs already diverged");
+  }
 }
 
 void run_compare(const CompareArgs& a, Context& ctx) {
@@ -94,6 +99,7 @@ void run_compare(const CompareArgs& a, Context& ctx) {
   if (!a.rank_map.empty()) o.rank_map = rank_map_json(a.rank_map);
   o.jobs = a.jobs;
   o.cosine_threshold = a.threshold;
+  o.opcheck = a.opcheck;
   const auto s = compare::compare_runs(store, golden, my, o);
   if (s.pairs == 0) {
     // msit stops with "The two cannot be matched."; an empty report would look like success.
@@ -119,6 +125,12 @@ void run_compare(const CompareArgs& a, Context& ctx) {
   } else {
     std::printf("no divergence: every compared pair has cosine >= %g\n", a.threshold);
   }
+  if (s.own_errors + s.inherited_errors > 0) {
+    std::printf("diverged pairs with opchecked ops: %llu own error, %llu inherited (SELECT * FROM divergence WHERE "
+                "comparison_id = %lld)\n",
+                static_cast<unsigned long long>(s.own_errors), static_cast<unsigned long long>(s.inherited_errors),
+                static_cast<long long>(s.comparison_id));
+  }
   if (!s.first_failed.empty()) {
     std::printf("failed pairs (%llu; not compared, never a divergence), first in execution order:\n",
                 static_cast<unsigned long long>(s.failed));
@@ -127,9 +139,10 @@ void run_compare(const CompareArgs& a, Context& ctx) {
     }
   }
   if (!s.worst.empty()) {
-    std::printf("worst pairs:\n  %-10s %-8s %s\n", "cosine", "pair", "my tensor");
+    std::printf("worst pairs:\n  %-10s %-8s %-9s %s\n", "cosine", "pair", "error", "my tensor");
     for (const auto& w : s.worst) {
-      std::printf("  %-10s %-8lld %s\n", cos_text(w.cosine).c_str(), static_cast<long long>(w.pair_id), w.my.c_str());
+      std::printf("  %-10s %-8lld %-9s %s\n", cos_text(w.cosine).c_str(), static_cast<long long>(w.pair_id),
+                  w.error_origin.value_or("-").c_str(), w.my.c_str());
     }
   }
   if (by_path || !a.out_dir.empty()) {
@@ -158,6 +171,7 @@ void register_compare(CLI::App& app, Context& ctx) {
   cmd->add_option("--jobs,-j", a->jobs, "Worker threads (default: one per core)");
   cmd->add_option("--threshold", a->threshold, "Cosine below which a pair diverges (default 0.99)");
   cmd->add_flag("--legacy-name", a->legacy_name, "Name the report ait_cmp_report_*.csv");
+  cmd->add_flag("--opcheck", a->opcheck, "Run opcheck on my run first: divergent ops marked own or inherited error");
   add_db_option(*cmd, ctx);
   cmd->callback([a, &ctx] { run_compare(*a, ctx); });
 }

@@ -8,7 +8,7 @@ namespace aitdb::cli {
 
 // Exit codes, documented in docs/cli.md.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;    // the command failed; nothing was stored
+inline constexpr int kExitError = 1;    // the command failed; nothing was stored (errcheck: something overflowed)
 inline constexpr int kExitUsage = 2;    // bad command line
 inline constexpr int kExitPartial = 3;  // ingest stored the run but skipped bad files
 
@@ -28,5 +28,7 @@ void register_query(CLI::App& app, Context& ctx);
 void register_info(CLI::App& app, Context& ctx);
 void register_compare(CLI::App& app, Context& ctx);
 void register_export(CLI::App& app, Context& ctx);
+void register_opcheck(CLI::App& app, Context& ctx);
+void register_errcheck(CLI::App& app, Context& ctx);
 
 }  // namespace aitdb::cli

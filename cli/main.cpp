@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   register_info(app, ctx);
   register_compare(app, ctx);
   register_export(app, ctx);
+  register_opcheck(app, ctx);
+  register_errcheck(app, ctx);
   // msit users type -gp/-mp; CLI11 only knows one-letter short options, so spell them out.
   std::vector<std::string> args;
   for (int i = argc - 1; i > 0; --i) {

@@ -17,6 +17,8 @@ namespace aitdb::compare {
 namespace {
 
 using test::TempDir;
+using test::ingest_as;
+using test::scalar;
 
 std::string bin_f32(const std::vector<float>& v) {
   return test::atb_bin(0, {static_cast<std::int64_t>(v.size())}, test::bytes_of(v));
@@ -38,18 +40,6 @@ std::filesystem::path make_dump(const TempDir& d, const std::string& name, bool 
     test::write_file(k / "2_Block/after/outtensor0.bin", bin_f32({5, 6, 7, 8}));
   }
   return d / name / "msit_dump_20250101_000000";
-}
-
-std::string scalar(Store& s, const std::string& sql) {
-  std::string out = "<none>";
-  s.execute(sql, {}, [](const auto&) {}, [&](const std::vector<SqlValue>& r) { out = query::cell_text(r[0]); });
-  return out;
-}
-
-void ingest_as(Store& s, const std::filesystem::path& p, const std::string& run) {
-  ingest::IngestOptions o;
-  o.run_name = run;
-  ASSERT_EQ(ingest::ingest_path(s, p, o).errors, 0U);
 }
 
 TEST(CompareSameGraph, PerturbedOpIsTheFirstDivergence) {

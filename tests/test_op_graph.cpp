@@ -15,22 +15,11 @@ namespace aitdb {
 namespace {
 
 using test::TempDir;
+using test::ingest_as;
+using test::scalar;
 
 std::string bin_f32(const std::vector<float>& v) {
   return test::atb_bin(0, {static_cast<std::int64_t>(v.size())}, test::bytes_of(v));
-}
-
-std::string scalar(Store& s, const std::string& sql) {
-  std::string out = "<none>";
-  s.execute(sql, {}, [](const auto&) {}, [&](const std::vector<SqlValue>& r) { out = query::cell_text(r[0]); });
-  return out;
-}
-
-void ingest_as(Store& s, const std::filesystem::path& p, const std::string& run) {
-  ingest::IngestOptions o;
-  o.run_name = run;
-  const auto rep = ingest::ingest_path(s, p, o);
-  ASSERT_EQ(rep.errors, 0U) << p;
 }
 
 // An ATB layer with a topology JSON: 2_Prefill_layer holds 0_RmsNormOperation,

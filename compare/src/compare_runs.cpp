@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "aitdb/compare/opcheck_runner.h"
 #include "aitdb/schema/errors.h"
 #include "matchers/matchers.h"
 
@@ -126,7 +128,7 @@ void summarise_batch(const std::vector<PairTask>& tasks, const std::vector<PairR
                      const CompareOptions& opt, CompareSummary& sum, std::vector<PairSummary>& worst) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
     PairSummary p{tasks[i].pair_id, tasks[i].seq, tasks[i].golden.describe, tasks[i].my.describe,
-                  rows[i].cosine_similarity, rows[i].cmp_fail_reason, tasks[i].my_token};
+                  rows[i].cosine_similarity, rows[i].cmp_fail_reason, tasks[i].my_token, std::nullopt};
     ++sum.pairs;
     if (!p.fail_reason.empty()) {
       ++sum.failed;
@@ -175,6 +177,23 @@ void unpaired_and_notes(Store& store, const RunInfo& g, const RunInfo& m, const 
       });
 }
 
+// Own vs inherited error of the diverged pairs, from the divergence view (opcheck results of my
+// side's op), onto the pairs the summary lists.
+void error_origins(Store& store, CompareSummary& sum) {
+  std::map<std::int64_t, std::string> origin;
+  store.execute("SELECT pair_id, error_origin FROM divergence WHERE comparison_id = ?1 AND error_origin IS NOT NULL",
+                {sum.comparison_id}, [](const auto&) {}, [&](const std::vector<SqlValue>& row) {
+                  const auto& o = std::get<std::string>(row[1]);
+                  (o == "own" ? sum.own_errors : sum.inherited_errors) += 1;
+                  origin.emplace(std::get<std::int64_t>(row[0]), o);
+                });
+  const auto mark = [&](PairSummary& p) {
+    if (const auto it = origin.find(p.pair_id); it != origin.end()) p.error_origin = it->second;
+  };
+  if (sum.first_divergence) mark(*sum.first_divergence);
+  for (auto& p : sum.worst) mark(p);
+}
+
 CompareSummary compare_runs(Store& store, const std::string& golden_run, const std::string& my_run,
                             const CompareOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -183,6 +202,11 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   const auto m = store.find_run(my_run);
   if (!m) throw NotFoundError(my_run, "no such run");
   const auto matchers = choose_matchers(store, opt.match, *g, *m);
+  if (opt.opcheck) {
+    OpcheckOptions oc;
+    oc.jobs = opt.jobs;
+    run_opcheck(store, my_run, oc);
+  }
 
   CompareSummary sum;
   std::vector<std::pair<std::string, std::string>> sqls;
@@ -260,6 +284,7 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   sum.bytes = total_bytes;
   unpaired_and_notes(store, *g, *m, opt, sum);
   sum.worst = std::move(worst);
+  error_origins(store, sum);
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return sum;
 }

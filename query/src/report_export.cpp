@@ -51,7 +51,9 @@ bool looks_numeric(const std::string& s) {
   return end == s.c_str() + s.size();
 }
 
-std::string timestamp(bool utc) {
+}  // namespace
+
+std::string report_timestamp(bool utc) {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   if (utc) {
@@ -64,7 +66,37 @@ std::string timestamp(bool utc) {
   return buf;
 }
 
-}  // namespace
+std::filesystem::path write_new_report_file(const std::filesystem::path& dir, const std::string& base,
+                                            const std::string& content) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) throw Error(ErrorKind::Usage, dir.string(), "is not a directory");
+  std::filesystem::path file;
+  int fd = -1;
+  for (int n = 0; fd < 0; ++n) {
+    file = dir / (base + (n == 0 ? "" : "_" + std::to_string(n)) + ".csv");
+    fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0 && (errno != EEXIST || n > 1000)) {
+      throw Error(ErrorKind::Store, file.string(), std::string("cannot create: ") + std::strerror(errno));
+    }
+  }
+  const char* p = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    const ssize_t w = ::write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      const std::string err = std::strerror(errno);
+      ::close(fd);
+      ::unlink(file.c_str());
+      throw Error(ErrorKind::Store, file.string(), "write failed: " + err);
+    }
+    p += w;
+    left -= static_cast<std::size_t>(w);
+  }
+  ::close(fd);
+  return file;
+}
 
 std::string report_cell(const std::string& text) {
   std::string s = text;
@@ -77,20 +109,7 @@ ExportResult export_report(Store& store, std::int64_t comparison_id, const std::
   store.execute("SELECT 1 FROM comparisons WHERE id = ?1 AND finished_at IS NOT NULL", {SqlValue{comparison_id}},
                 [](const auto&) {}, [&](const auto&) { exists = true; });
   if (!exists) throw NotFoundError("comparison " + std::to_string(comparison_id), "no finished comparison with this id");
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir)) throw Error(ErrorKind::Usage, dir.string(), "is not a directory");
-
-  const std::string base = std::string(legacy_name ? "ait_cmp_report_" : "msit_cmp_report_") + timestamp(!legacy_name);
   ExportResult res;
-  int fd = -1;
-  for (int n = 0; fd < 0; ++n) {
-    res.file = dir / (base + (n == 0 ? "" : "_" + std::to_string(n)) + ".csv");
-    fd = ::open(res.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd < 0 && (errno != EEXIST || n > 1000)) {
-      throw Error(ErrorKind::Store, res.file.string(), std::string("cannot create: ") + std::strerror(errno));
-    }
-  }
   std::string out = std::string(kHeader) + "\n";
   store.execute(
       "SELECT token_id, data_id, golden_data_path, golden_op_type, golden_dtype, golden_shape, golden_max_value, "
@@ -122,21 +141,8 @@ ExportResult export_report(Store& store, std::int64_t comparison_id, const std::
         out += line + "\n";
         ++res.rows;
       });
-  const char* p = out.data();
-  std::size_t left = out.size();
-  while (left > 0) {
-    const ssize_t w = ::write(fd, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      const std::string err = std::strerror(errno);
-      ::close(fd);
-      ::unlink(res.file.c_str());
-      throw Error(ErrorKind::Store, res.file.string(), "write failed: " + err);
-    }
-    p += w;
-    left -= static_cast<std::size_t>(w);
-  }
-  ::close(fd);
+  res.file = write_new_report_file(dir, std::string(legacy_name ? "ait_cmp_report_" : "msit_cmp_report_") +
+                                                 report_timestamp(!legacy_name), out);
   return res;
 }
 

@@ -616,6 +616,78 @@ void Store::finish_comparison(std::int64_t comparison_id) {
   }
 }
 
+void Store::write_opcheck_results(const std::vector<OpcheckResultRow>& rows) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement drop(*db_, "DELETE FROM opcheck_results WHERE op_node_id = ?");
+    SQLite::Statement ins(*db_, R"sql(
+      INSERT INTO opcheck_results (run_id, op_node_id, op_id, op_name, op_param, tensor_path, out_tensor_id, status,
+        precision_standard, rel_precision_rate, max_rel_error, abs_precision_rate, max_abs_error, cosine_similarity,
+        kl_divergence, fail_reason, precision_mode)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?))sql");
+    std::optional<std::int64_t> cleared;  // rows of one op arrive together
+    for (const auto& r : rows) {
+      if (cleared != r.op_node_id) {
+        drop.reset();
+        drop.bind(1, r.op_node_id);
+        drop.exec();
+        cleared = r.op_node_id;
+      }
+      ins.reset();
+      int i = 1;
+      ins.bind(i++, r.run_id);
+      ins.bind(i++, r.op_node_id);
+      ins.bind(i++, r.op_id);
+      ins.bind(i++, r.op_name);
+      ins.bind(i++, r.op_param);
+      bind_opt(ins, i++, r.tensor_path);
+      bind_opt(ins, i++, r.out_tensor_id);
+      ins.bind(i++, r.status);
+      bind_opt(ins, i++, r.precision_standard);
+      for (const auto* v : {&r.rel_precision_rate, &r.max_rel_error, &r.abs_precision_rate, &r.max_abs_error,
+                            &r.cosine_similarity, &r.kl_divergence}) {
+        bind_opt(ins, i++, *v);
+      }
+      ins.bind(i++, r.fail_reason);
+      ins.bind(i++, r.precision_mode);
+      ins.exec();
+    }
+    tx.commit();
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(path_, std::string("writing opcheck results failed: ") + e.what());
+  }
+}
+
+void Store::write_errcheck_results(std::int64_t run_id, const std::string& source,
+                                   const std::vector<ErrcheckResultRow>& rows) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement drop(*db_, "DELETE FROM errcheck_results WHERE run_id = ? AND source = ?");
+    drop.bind(1, run_id);
+    drop.bind(2, source);
+    drop.exec();
+    SQLite::Statement ins(*db_, R"sql(
+      INSERT INTO errcheck_results (run_id, source, tensor_id, op_node_id, op_name, nan_count, inf_count,
+        saturated_count, first_overflow) VALUES (?,?,?,?,?,?,?,?,?))sql");
+    for (const auto& r : rows) {
+      ins.reset();
+      ins.bind(1, run_id);
+      ins.bind(2, source);
+      bind_opt(ins, 3, r.tensor_id);
+      bind_opt(ins, 4, r.op_node_id);
+      bind_opt(ins, 5, r.op_name);
+      ins.bind(6, r.nan_count);
+      ins.bind(7, r.inf_count);
+      ins.bind(8, r.saturated_count);
+      ins.bind(9, r.first_overflow ? 1 : 0);
+      ins.exec();
+    }
+    tx.commit();
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(path_, std::string("writing errcheck results failed: ") + e.what());
+  }
+}
+
 namespace {
 SqlValue from_sqlite(sqlite3_value* v) {
   switch (sqlite3_value_type(v)) {

@@ -1,5 +1,11 @@
 #include "test_support.h"
 
+#include <gtest/gtest.h>
+
+#include "aitdb/ingest/ingest.h"
+#include "aitdb/query/output.h"
+#include "aitdb/schema/store.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,6 +132,19 @@ std::uint16_t f32_to_f16_bits(float f) {
   const std::uint32_t rem = man & 0x1FFFU;
   if (rem > 0x1000U || (rem == 0x1000U && (h & 1U))) ++h;
   return static_cast<std::uint16_t>(sign | h);
+}
+
+std::string scalar(Store& store, const std::string& sql) {
+  std::string out = "<none>";
+  store.execute(sql, {}, [](const auto&) {}, [&](const std::vector<SqlValue>& r) { out = query::cell_text(r[0]); });
+  return out;
+}
+
+void ingest_as(Store& store, const fs::path& path, const std::string& run) {
+  ingest::IngestOptions o;
+  o.run_name = run;
+  const auto rep = ingest::ingest_path(store, path, o);
+  ASSERT_EQ(rep.errors, 0U) << path;
 }
 
 }  // namespace aitdb::test

@@ -10,6 +10,10 @@
 
 #include "format_writers.h"
 
+namespace aitdb {
+class Store;
+}  // namespace aitdb
+
 namespace aitdb::test {
 
 namespace fs = std::filesystem;
@@ -58,6 +62,11 @@ CommandResult run_aitdb(const std::vector<std::string>& args,
 
 // The shared reference fixtures, when ../shared is beside the repo.
 std::optional<fs::path> shared_fixtures();
+
+// The first column of the first row of `sql` as the table output prints it, "<none>" without rows.
+std::string scalar(Store& store, const std::string& sql);
+// Ingests `path` as run `run`; a failed assertion when any file was skipped.
+void ingest_as(Store& store, const fs::path& path, const std::string& run);
 
 std::uint16_t f32_to_f16_bits(float f);  // round to nearest even, for building fp16 payloads
 

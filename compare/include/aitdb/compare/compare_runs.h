@@ -21,6 +21,7 @@ struct CompareOptions {
   double cosine_threshold = 0.99;       // first divergence: first pair below this
   std::optional<std::string> rank_map;  // JSON {golden rank: my rank} (folder name or device id)
   bool match_only = false;              // store the pairs, compute no metric (to inspect pairing)
+  bool opcheck = false;                 // run opcheck on my run first (own vs inherited error)
 };
 
 struct PairSummary {
@@ -31,6 +32,9 @@ struct PairSummary {
   std::optional<double> cosine;
   std::string fail_reason;
   std::optional<std::int64_t> token;  // my side's logical token
+  // Diverged pairs whose my-side op has opcheck results: "own" when the op fails opcheck on its
+  // own inputs, "inherited" when it passes (its inputs had already diverged); view divergence.
+  std::optional<std::string> error_origin;
 };
 
 struct CompareSummary {
@@ -47,6 +51,8 @@ struct CompareSummary {
   std::uint64_t unpaired_golden = 0;  // tensors left without a partner (view unpaired_tensors)
   std::uint64_t unpaired_my = 0;
   std::vector<std::string> notes;  // how the runs were read (warm-up remaps, rank pairing)
+  std::uint64_t own_errors = 0;        // diverged pairs marked own / inherited (view divergence)
+  std::uint64_t inherited_errors = 0;
 };
 
 CompareSummary compare_runs(Store& store, const std::string& golden_run, const std::string& my_run,

@@ -21,6 +21,13 @@ struct ExportResult {
 // Text cells starting with = + - @ % tab or CR are prefixed with ' against CSV injection.
 ExportResult export_report(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir, bool legacy_name);
 
+// Creates {dir}/{base}.csv (a _1, _2 suffix when it exists; never overwrites) holding `content`;
+// creates dir when missing. Returns the file written.
+std::filesystem::path write_new_report_file(const std::filesystem::path& dir, const std::string& base,
+                                            const std::string& content);
+// YYYYMMDDHHMMSS, UTC or local time, as msit names its reports.
+std::string report_timestamp(bool utc);
+
 // Python csv-module formatting of one cell (QUOTE_MINIMAL) after injection neutralising.
 std::string report_cell(const std::string& text);
 

@@ -21,7 +21,7 @@ class Statement;
 
 namespace aitdb {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 inline constexpr const char* kDefaultDbPath = "aitdb.db";
 inline constexpr const char* kToolVersion = "0.1.0";
 
@@ -160,6 +160,35 @@ struct PairResultRow {
   std::string cmp_fail_reason;
 };
 
+// One row of `opcheck_results`: an op's output checked against its CPU golden, or the op's one
+// row when nothing could be checked (status not_supported, or failed with the reason).
+struct OpcheckResultRow {
+  std::int64_t run_id = 0;
+  std::int64_t op_node_id = 0;
+  std::string op_id;
+  std::string op_name;
+  std::string op_param;
+  std::optional<std::string> tensor_path;
+  std::optional<std::int64_t> out_tensor_id;
+  std::string status;  // pass | failed | not_supported
+  std::optional<std::string> precision_standard;
+  std::optional<double> rel_precision_rate, max_rel_error, abs_precision_rate, max_abs_error, cosine_similarity,
+      kl_divergence;
+  std::string fail_reason;
+  std::string precision_mode = "keep";
+};
+
+// One row of `errcheck_results`.
+struct ErrcheckResultRow {
+  std::optional<std::int64_t> tensor_id;
+  std::optional<std::int64_t> op_node_id;
+  std::optional<std::string> op_name;
+  std::int64_t nan_count = 0;
+  std::int64_t inf_count = 0;
+  std::int64_t saturated_count = 0;
+  bool first_overflow = false;
+};
+
 struct LabelRow {
   std::string data_id;
   std::optional<std::string> token_id;
@@ -236,6 +265,13 @@ class Store {
   // moves them into `results` and closes the comparison in one transaction.
   void stage_results(const std::vector<PairResultRow>& rows);
   void finish_comparison(std::int64_t comparison_id);
+
+  // --- opcheck / errcheck ---
+  // Stores opcheck rows in one transaction; earlier rows of the same op nodes are replaced, so a
+  // re-check of some ops keeps the verdicts of the others.
+  void write_opcheck_results(const std::vector<OpcheckResultRow>& rows);
+  // Replaces the run's errcheck rows of `source` (scan | msit_overflow_res), in one transaction.
+  void write_errcheck_results(std::int64_t run_id, const std::string& source, const std::vector<ErrcheckResultRow>& rows);
 
   // Registers a scalar SQL function on this connection (NULL in -> NULL out is the caller's job).
   using SqlFunction = std::function<SqlValue(const std::vector<SqlValue>&)>;
