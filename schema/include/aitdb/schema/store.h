@@ -227,6 +227,9 @@ class Store {
                                  const std::vector<std::pair<std::string, std::string>>& matchers,
                                  const std::vector<SqlValue>& extra);
   std::vector<PairTask> pair_tasks(std::int64_t comparison_id) const;
+  // Computes and caches (blobs.md5) the MD5 of the stored bytes of a run's input tensors that
+  // have bytes but no MD5 yet, for matchers that pair by MD5. Returns how many were hashed.
+  std::size_t cache_input_blob_md5(std::int64_t run_id);
   // Writes all results and closes the comparison, in one transaction.
   void finish_comparison(std::int64_t comparison_id, const std::vector<PairResultRow>& rows);
 
