@@ -58,7 +58,7 @@ class AtbTorch : public ::testing::Test {
     dir_ = std::make_unique<TempDir>();
     ASSERT_EQ(test::run_python("make_atb_dump.py", {(*dir_ / "out").string()}), 0);
     store_ = std::make_unique<Store>((*dir_ / "w.db").string());
-    for (const char* side : {"golden", "atb", "atb_perturbed", "md5_golden", "atb_md5"}) {
+    for (const char* side : {"golden", "atb", "atb_perturbed", "md5_golden", "atb_md5", "atb_bias"}) {
       ingest::IngestOptions o;
       o.run_name = side;
       const auto rep = ingest::ingest_path(*store_, only_child(*dir_ / "out" / side), o);
@@ -139,6 +139,21 @@ TEST_F(AtbTorch, ModuleLevelPairsLayerChildrenAndOpsThroughTheTable) {
   EXPECT_FALSE(sum.first_divergence);
   EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM pairs WHERE comparison_id = " + std::to_string(sum.comparison_id)),
             std::to_string((want_modules.size() + want_ops.size()) * kTokens));
+}
+
+// msit's rule: an un-biased LinearOperation whose next sibling is an Elewise ADD hands its place
+// to that sibling, whose output holds the bias.
+TEST_F(AtbTorch, BiasLessLinearHandsOverToItsAddSibling) {
+  const auto sum = compare("atb_bias", {"module"});
+  const auto ops = op_pairs(*store_, sum.comparison_id, "atb_torch:op_map");
+  for (int i = 0; i < kLayers; ++i) {
+    const std::string my = std::to_string(i + 1);
+    EXPECT_EQ(ops.at(my + "_4_5"), "root.model.layers." + std::to_string(i) + ".mlp.down_proj");
+    EXPECT_EQ(ops.count(my + "_4_4"), 0U);
+    EXPECT_EQ(ops.at(my + "_4_0"), "root.model.layers." + std::to_string(i) + ".mlp.gate_proj");  // no ADD after it
+  }
+  EXPECT_FALSE(sum.first_divergence);
+  EXPECT_EQ(sum.failed, 0U);
 }
 
 TEST_F(AtbTorch, FirstDivergenceIsThePerturbedLinear) {

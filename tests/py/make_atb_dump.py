@@ -8,6 +8,8 @@ OUTDIR/atb            ATB dump of the same weights: msit_dump_atb/tensors/0_{PID
                       at the corresponding point, laid out as an ATB llama graph would be
 OUTDIR/atb_perturbed  the same with root.model.layers.2.mlp.down_proj perturbed (as in
                       make_transformer_dumps.py), fed the golden run's tokens
+OUTDIR/atb_bias       as atb, each down projection split into a bias-less LinearOperation and an
+                      Elewise ADD (elewiseType 8) sibling that adds the bias
 OUTDIR/md5_golden     aclcmp weight-MD5 dump of the same model (aitdb.md5_hooks): ait_dump/{PID}/...
 OUTDIR/atb_md5        ATB md5-mode dump: tensors/thread_{PID}/{token}/..., inputs of weighted ops as
                       empty files named by their MD5
@@ -68,7 +70,7 @@ class Recorder:
             h.remove()
 
 
-def layer_ops(rec, i, heads):
+def layer_ops(rec, i, heads, bias_split=False):
     """One decoder layer as ATB nodes: (type, param, outputs, children, module whose weight the op
     takes as an input or None) with the values the torch model computed at that point."""
     p = f"model.layers.{i}"
@@ -100,6 +102,12 @@ def layer_ops(rec, i, heads):
         ("ElewiseOperation", {"elewiseType": ELEWISE_MUL}, [inp("mlp.down_proj")], [], None),
         ("LinearOperation", linear, [out("mlp.down_proj")], [], f"{p}.mlp.down_proj"),
     ]
+    if bias_split:
+        # The bias added by a separate Elewise ADD after a bias-less matmul: the matmul's output
+        # lacks the bias (a made-up one here), the add's output is the module's.
+        down = out("mlp.down_proj")
+        mlp[-1] = ("LinearOperation", linear, [down - 0.5], [], f"{p}.mlp.down_proj")
+        mlp.append(("ElewiseOperation", {"elewiseType": ELEWISE_ADD}, [down], [], None))
     return [
         ("RmsNormOperation", {"layerType": 1}, [out("input_layernorm")], [], f"{p}.input_layernorm"),
         ("Attention", {}, [out("self_attn")], attention, None),
@@ -110,9 +118,9 @@ def layer_ops(rec, i, heads):
     ]
 
 
-def model_ops(rec, cfg):
+def model_ops(rec, cfg, bias_split=False):
     ops = [("WordEmbedding", {}, [rec["model.embed_tokens"][1]], [], "model.embed_tokens")]
-    ops += [("LlamaDecoderLayer", {}, [rec[f"model.layers.{i}"][1]], layer_ops(rec, i, cfg.heads), None)
+    ops += [("LlamaDecoderLayer", {}, [rec[f"model.layers.{i}"][1]], layer_ops(rec, i, cfg.heads, bias_split), None)
             for i in range(cfg.layers)]
     ops += [("RmsNormOperation", {"layerType": 1}, [rec["model.norm"][1]], [], "model.norm"),
             ("LmHead", {}, [rec["lm_head"][1]], [], "lm_head")]
@@ -149,9 +157,10 @@ def tensor_bytes(t):
     return (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
 
 
-def atb_run(model, folder, input_ids, forced, md5_mode=False):
+def atb_run(model, folder, input_ids, forced, md5_mode=False, bias_split=False):
     """Runs MODEL for mtd.STEPS steps (FORCED tokens) and writes its ATB-layout dump. MD5_MODE:
-    aclcmp's md5 dump (rank folder thread_{pid}, inputs of weighted ops as MD5 file names)."""
+    aclcmp's md5 dump (rank folder thread_{pid}, inputs of weighted ops as MD5 file names).
+    BIAS_SPLIT: each layer's down projection as a bias-less LinearOperation plus an Elewise ADD."""
     rec = Recorder(model)
     model.reset_cache()
     ids, start = input_ids, 0
@@ -170,7 +179,7 @@ def atb_run(model, folder, input_ids, forced, md5_mode=False):
                 return [step_rec[name][0], modules[name].weight]
 
             rank = f"thread_{pid}" if md5_mode else f"0_{pid}"
-            graph = write_ops(os.path.join(root, "tensors", rank, str(step)), model_ops(step_rec, model.cfg), [],
+            graph = write_ops(os.path.join(root, "tensors", rank, str(step)), model_ops(step_rec, model.cfg, bias_split), [],
                               not md5_mode, md5_inputs if md5_mode else None)
             start += ids.shape[1]
             ids = torch.tensor([[forced[step]]])
@@ -191,6 +200,8 @@ def write_dumps(outdir):
     perturbed_model = tiny_llama.build(mtd.SEED)
     mtd.perturb(perturbed_model)
     atb_perturbed = atb_run(perturbed_model, os.path.join(outdir, "atb_perturbed"), input_ids, fed)
+    atb_bias = atb_run(tiny_llama.build(mtd.SEED), os.path.join(outdir, "atb_bias"), input_ids, fed,
+                       bias_split=True)
     # Weight-MD5 pair: aclcmp's PyTorch side (md5_hooks) and the ATB side in md5 mode.
     md5_model = tiny_llama.build(mtd.SEED)
     md5_folder = aitdb.md5_hooks.set_dump_path(os.path.join(outdir, "md5_golden"), "ait_dump", "pt")
@@ -202,7 +213,7 @@ def write_dumps(outdir):
     cfg = golden_model.cfg
     return {"golden": golden["dump_root"], "atb": atb, "atb_perturbed": atb_perturbed, "tokens": mtd.STEPS,
             "layers": cfg.layers, "perturbed_module": mtd.PERTURBED_MODULE,
-            "perturbed_op": f"{1 + mtd.PERTURBED_LAYER}_4_4", "md5_golden": md5_folder, "atb_md5": atb_md5,
+            "perturbed_op": f"{1 + mtd.PERTURBED_LAYER}_4_4", "md5_golden": md5_folder, "atb_md5": atb_md5, "atb_bias": atb_bias,
             "weighted_modules": weighted}
 
 
