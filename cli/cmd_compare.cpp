@@ -20,6 +20,8 @@ struct CompareArgs {
   std::string metrics = "msit";
   std::string tokens;
   std::string rank_map;
+  std::vector<std::string> levels;
+  std::string op_mapping_file;
   unsigned jobs = 0;
   double threshold = 0.99;
   bool inputs = false;
@@ -97,14 +99,22 @@ void run_compare(const CompareArgs& a, Context& ctx) {
   if (!a.tokens.empty()) o.tokens = a.tokens;
   o.include_inputs = a.inputs;
   if (!a.rank_map.empty()) o.rank_map = rank_map_json(a.rank_map);
+  o.levels = a.levels;
+  if (!a.op_mapping_file.empty()) o.op_mapping_file = a.op_mapping_file;
   o.jobs = a.jobs;
   o.cosine_threshold = a.threshold;
   o.opcheck = a.opcheck;
   const auto s = compare::compare_runs(store, golden, my, o);
   if (s.pairs == 0) {
     // msit stops with "The two cannot be matched."; an empty report would look like success.
-    throw Error(ErrorKind::Usage, golden + " vs " + my,
-                "no tensor pairs matched (matcher " + s.matchers.front() + "); check --match and --tokens");
+    // Advice that fits the matcher that ran.
+    const std::string& used = s.matchers.front();
+    const std::string hint = used == "atb_torch"
+                                 ? "no layers or mapped ops with dumped outputs on both sides; map the ATB op types "
+                                   "to torch module classes with -mf op_mapping_file.json, or check --tokens"
+                             : used == "path" ? "check --tokens and --rank-map"
+                                              : "the two runs name no common tensors";
+    throw Error(ErrorKind::Usage, golden + " vs " + my, "no tensor pairs matched (matcher " + used + "): " + hint);
   }
   const double mb = static_cast<double>(s.bytes) / 1e6;
   std::printf("comparison %lld: '%s' (golden) vs '%s' (my), matcher %s: %llu pairs, %llu failed; %.1f MB compared in "
@@ -161,8 +171,13 @@ void register_compare(CLI::App& app, Context& ctx) {
   cmd->add_option("--golden-path", a->golden_path, "-gp: golden dump or file; ingested first");
   cmd->add_option("--my-path", a->my_path, "-mp: my dump or file; ingested first");
   cmd->add_option("-o,--output", a->out_dir, "Directory for msit_cmp_report_*.csv (default . with -gp/-mp)");
-  cmd->add_option("--match", a->match, "auto, path, files or data_id")
-      ->check(CLI::IsMember({"auto", "path", "files", "data_id"}));
+  cmd->add_option("--match", a->match, "auto, path, files, data_id, atb_torch or weight_md5")
+      ->check(CLI::IsMember({"auto", "path", "files", "data_id", "atb_torch", "weight_md5"}));
+  cmd->add_option("--level", a->levels, "-cl: atb_torch levels to pair, layer and/or module (default both)")
+      ->check(CLI::IsMember({"layer", "module"}))
+      ->delimiter(',');
+  cmd->add_option("--op-mapping-file", a->op_mapping_file,
+                  "-mf: op_mapping_file.json (or its folder): ATB op type -> torch module class, over the built-ins");
   cmd->add_option("--metrics", a->metrics, "msit (default), msprobe or all")->check(CLI::IsMember({"msit", "msprobe", "all"}));
   cmd->add_option("--tokens", a->tokens, "Only these my-side tokens, e.g. 0,1");
   cmd->add_flag("--inputs", a->inputs, "Also compare input tensors (path matcher)");

@@ -1,4 +1,5 @@
 #include <iostream>
+#include <map>
 
 #include "aitdb/schema/errors.h"
 #include "aitdb/schema/store.h"
@@ -30,11 +31,14 @@ int main(int argc, char** argv) {
   register_export(app, ctx);
   register_opcheck(app, ctx);
   register_errcheck(app, ctx);
-  // msit users type -gp/-mp; CLI11 only knows one-letter short options, so spell them out.
+  // msit users type -gp/-mp/-mf/-cl; CLI11 only knows one-letter short options, so spell them out.
+  const std::map<std::string, std::string> msit_spellings{
+      {"-gp", "--golden-path"}, {"-mp", "--my-path"}, {"-mf", "--op-mapping-file"}, {"-cl", "--level"}};
   std::vector<std::string> args;
   for (int i = argc - 1; i > 0; --i) {
     const std::string a = argv[i];
-    args.push_back(a == "-gp" ? "--golden-path" : a == "-mp" ? "--my-path" : a);
+    const auto it = msit_spellings.find(a);
+    args.push_back(it != msit_spellings.end() ? it->second : a);
   }
   try {
     app.parse(args);

@@ -22,18 +22,34 @@ constexpr std::size_t kListed = 10;        // pairs listed per summary section
 constexpr std::size_t kBatchPairs = 4096;  // pairs in memory at once
 
 std::vector<const Matcher*> choose_matchers(Store& store, const std::string& match, const RunInfo& g, const RunInfo& m) {
-  const std::vector<const Matcher*> all{&data_id_matcher(), &file_pair_matcher(), &same_graph_matcher()};
+  const std::vector<const Matcher*> all{&weight_md5_matcher(), &data_id_matcher(), &file_pair_matcher(),
+                                        &atb_torch_matcher(), &same_graph_matcher()};
   if (match != "auto") {
     for (const auto* x : all) {
       if (x->name == match) return {x};
     }
-    throw UsageError("unknown --match '" + match + "' (expected auto, path, files or data_id)");
+    throw UsageError("unknown --match '" + match + "' (expected auto, path, files, data_id, atb_torch or weight_md5)");
   }
   for (const auto* x : all) {
     if (x->applies(store, g, m)) return {x};  // first applicable, most specific first
   }
+  // Forcing a matcher cannot help here: say which pairings exist instead.
+  std::string known;
+  for (const auto* x : all) known += std::string("\n  ") + x->name + ": " + x->pairs_what;
   throw Error(ErrorKind::Usage, g.name + " vs " + m.name,
-              "no matcher applies (flavours " + g.flavour + " and " + m.flavour + "); choose one with --match");
+              "no matcher pairs a " + g.flavour + " golden with a " + m.flavour + " run; the pairings that exist:" +
+                  known);
+}
+
+// The atb_torch matcher's levels as one comma list; both levels when none is given.
+std::string level_list(const std::vector<std::string>& levels) {
+  if (levels.empty()) return "layer,module";
+  std::string out;
+  for (const auto& l : levels) {
+    if (l != "layer" && l != "module") throw UsageError("unknown --level '" + l + "' (expected layer or module)");
+    out += (out.empty() ? "" : ",") + l;
+  }
+  return out;
 }
 
 PairResultRow to_row(std::int64_t pair_id, const PairResult& r) {
@@ -169,7 +185,8 @@ void unpaired_and_notes(Store& store, const RunInfo& g, const RunInfo& m, const 
   }
   store.execute(
       "SELECT g.rank_key, m.rank_key FROM run_ranks g JOIN run_ranks m ON m.run_id = ?2 AND m.rank_index = g.rank_index "
-      "WHERE g.run_id = ?1 AND g.rank_key <> m.rank_key AND ?3 IS NULL ORDER BY g.rank_index",
+      "WHERE g.run_id = ?1 AND g.rank_key <> m.rank_key AND g.rank_key <> '' AND m.rank_key <> '' AND ?3 IS NULL "
+      "ORDER BY g.rank_index",
       {g.id, m.id, opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{}}, [](const auto&) {},
       [&](const std::vector<SqlValue>& row) {
         sum.notes.push_back("rank " + std::get<std::string>(row[0]) + " (golden) paired with rank " +
@@ -211,6 +228,7 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   CompareSummary sum;
   std::vector<std::pair<std::string, std::string>> sqls;
   for (const auto* x : matchers) {
+    if (x->prepare) x->prepare(store, *g, *m);
     sqls.emplace_back(x->name, std::string(sql::rank_pairs) + "\n" + x->sql);
     sum.matchers.push_back(x->name);
   }
@@ -221,9 +239,18 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   if (opt.tokens) options["tokens"] = *opt.tokens;
   if (opt.rank_map) options["rank_map"] = nlohmann::json::parse(*opt.rank_map);
   if (opt.match_only) options["match_only"] = true;
+  const std::string levels = level_list(opt.levels);
+  std::optional<std::string> op_mapping;
+  if (opt.op_mapping_file) op_mapping = read_op_mapping_file(*opt.op_mapping_file);
+  if (std::find(sum.matchers.begin(), sum.matchers.end(), "atb_torch") != sum.matchers.end()) {
+    options["levels"] = levels;
+    if (op_mapping) options["op_mapping"] = nlohmann::json::parse(*op_mapping);
+  }
+  // ?4 .. ?8 of every matcher's SQL.
   const std::vector<SqlValue> extra{std::int64_t{opt.include_inputs ? 1 : 0},
                                     opt.tokens ? SqlValue{*opt.tokens} : SqlValue{},
-                                    opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{}};
+                                    opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{}, SqlValue{levels},
+                                    op_mapping ? SqlValue{*op_mapping} : SqlValue{}};
   const auto t_match = std::chrono::steady_clock::now();
   sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
   sum.match_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_match).count();

@@ -37,8 +37,9 @@ bool is_dir(const fs::path& p) {
   return fs::is_directory(p, ec);
 }
 
+// '{device}_{pid}', or 'thread_{pid}' (the md5-mode ATB dump of aclcmp, formats.md §6.2).
 bool is_atb_rank(const std::string& n) {
-  static const std::regex r(R"(^-?\d+_\d+$)");
+  static const std::regex r(R"(^(-?\d+|thread)_\d+$)");
   return std::regex_match(n, r);
 }
 bool is_torch_rank(const std::string& n) {

@@ -1,6 +1,9 @@
 // metadata.json files that pair tensors by data_id (docs/readers.md):
 //   msit dump_data:   {"<data_id>": {"<token>": ["<golden path>", "<my path>"]}}
 //   aclcmp dump_data: {"<data_id>": {"<token>": "<path>" | ["<path>"]}} in golden_tensor/ or acl_tensor/
+//   aclcmp weight-MD5 (compare.md §4.2a): {"<token>": {"<md5>": ["<npy path>"]}}: nested the other way
+//   round, so the MD5 is the data_id and the outer key the token
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "aitdb/ingest/layout.h"
@@ -9,6 +12,30 @@
 #include "metadata_labels.h"
 
 namespace aitdb::ingest {
+namespace {
+
+bool is_md5_hex(const std::string& s) {
+  return s.size() == 32 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool is_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Every outer key a token number and every inner key an MD5: the weight-MD5 metadata.
+bool is_weight_md5_form(const nlohmann::json& j) {
+  bool any = false;
+  for (const auto& [outer, inner] : j.items()) {
+    if (!is_digits(outer) || !inner.is_object()) return false;
+    for (const auto& [key, v] : inner.items()) {
+      if (!is_md5_hex(key)) return false;
+      any = true;
+    }
+  }
+  return any;
+}
+
+}  // namespace
 
 std::vector<LabelRow> read_metadata_labels(const std::string& path, const std::string& rel_path, const std::string& text) {
   nlohmann::json j;
@@ -22,10 +49,14 @@ std::vector<LabelRow> read_metadata_labels(const std::string& path, const std::s
   std::optional<std::string> side;
   if (rel_path.find("golden_tensor/") != std::string::npos || rel_path.find("pta_tensor/") != std::string::npos) side = "golden";
   if (rel_path.find("acl_tensor/") != std::string::npos) side = "acl";
+  const bool md5_form = is_weight_md5_form(j);
+  if (md5_form) side = "golden";  // only the PyTorch side writes this form
   std::vector<LabelRow> out;
-  for (const auto& [data_id, tokens] : j.items()) {
-    if (!tokens.is_object()) throw FormatError(path, "metadata.json entry '" + data_id + "' is not an object of tokens");
-    for (const auto& [token, v] : tokens.items()) {
+  for (const auto& [outer, inner] : j.items()) {
+    if (!inner.is_object()) throw FormatError(path, "metadata.json entry '" + outer + "' is not an object of tokens");
+    for (const auto& [inner_key, v] : inner.items()) {
+      const std::string& data_id = md5_form ? inner_key : outer;
+      const std::string& token = md5_form ? outer : inner_key;
       LabelRow l;
       l.data_id = data_id;
       l.token_id = token;

@@ -232,6 +232,25 @@ std::vector<std::byte> Store::read_blob(const BlobKey& key, const std::string& w
   return {out.begin(), out.end()};
 }
 
+std::size_t Store::cache_input_blob_md5(std::int64_t run_id) {
+  std::vector<std::vector<std::uint8_t>> keys;
+  execute(
+      "SELECT DISTINCT b.key FROM tensors t JOIN blobs b ON b.key = t.blob_key "
+      "WHERE t.run_id = ?1 AND t.io = 'in' AND b.md5 IS NULL",
+      {run_id}, [](const auto&) {},
+      [&](const std::vector<SqlValue>& r) { keys.push_back(std::get<std::vector<std::uint8_t>>(r[0])); });
+  ByteBuffer bytes;
+  SQLite::Transaction tx(*db_);  // one commit for all the hashes
+  for (const auto& k : keys) {
+    read_blob_into(BlobKey::from_bytes(k), "input blob of run " + std::to_string(run_id), bytes);
+    execute("UPDATE blobs SET md5 = ?1 WHERE key = ?2",
+            {md5_hex(std::span<const std::byte>(bytes.data(), bytes.size())), k}, [](const auto&) {},
+            [](const auto&) {});
+  }
+  tx.commit();
+  return keys.size();
+}
+
 void Store::read_blob_into(const BlobKey& key, const std::string& what, ByteBuffer& out) const {
   BlobStream stream(*this, key, what);
   out.resize(static_cast<std::size_t>(stream.size()));

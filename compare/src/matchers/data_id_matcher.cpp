@@ -13,7 +13,8 @@ const Matcher& data_id_matcher() {
                                "SELECT count(*) FROM labels WHERE run_id = ?1", {SqlValue{g.id}}, [](const auto&) {},
                                [&](const std::vector<SqlValue>& r) { n = std::get<std::int64_t>(r[0]); });
                            return n > 0;
-                         }};
+                         },
+                         "a golden run carrying metadata.json labels (dump_data, aclcmp)"};
   return m;
 }
 

@@ -13,7 +13,8 @@ bool single_file(const RunInfo& r) {
 
 const Matcher& file_pair_matcher() {
   static const Matcher m{"files", sql::file_pair_matcher,
-                         [](Store&, const RunInfo& g, const RunInfo& my) { return single_file(g) && single_file(my); }};
+                         [](Store&, const RunInfo& g, const RunInfo& my) { return single_file(g) && single_file(my); },
+                         "two single-file runs (.bin, .npy, .pth, .safetensors)"};
   return m;
 }
 

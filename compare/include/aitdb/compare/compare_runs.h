@@ -13,7 +13,7 @@
 namespace aitdb::compare {
 
 struct CompareOptions {
-  std::string match = "auto";          // auto | path | files | data_id
+  std::string match = "auto";          // auto | path | files | data_id | atb_torch
   MetricSelection metrics;              // msit (default), msprobe, or both
   std::optional<std::string> tokens;   // "0,1,5": only these my-side tokens (path matcher)
   bool include_inputs = false;          // path matcher: compare in-tensors too
@@ -22,6 +22,10 @@ struct CompareOptions {
   std::optional<std::string> rank_map;  // JSON {golden rank: my rank} (folder name or device id)
   bool match_only = false;              // store the pairs, compute no metric (to inspect pairing)
   bool opcheck = false;                 // run opcheck on my run first (own vs inherited error)
+  // atb_torch matcher: levels to pair ("layer", "module"; empty = both) and msit's user op mapping
+  // (op_mapping_file.json, or a folder holding it).
+  std::vector<std::string> levels;
+  std::optional<std::string> op_mapping_file;
 };
 
 struct PairSummary {

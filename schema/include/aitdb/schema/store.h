@@ -258,6 +258,9 @@ class Store {
   // The next `limit` pairs after position `after_seq` (-1: from the start), in seq order; a
   // comparison is read in batches so memory does not grow with its size.
   std::vector<PairTask> pair_tasks(std::int64_t comparison_id, std::int64_t after_seq, std::size_t limit) const;
+  // Computes and caches (blobs.md5) the MD5 of the stored bytes of a run's input tensors that
+  // have bytes but no MD5 yet, for matchers that pair by MD5. Returns how many were hashed.
+  std::size_t cache_input_blob_md5(std::int64_t run_id);
   // Writes all results and closes the comparison, in one transaction.
   void finish_comparison(std::int64_t comparison_id, const std::vector<PairResultRow>& rows);
   // Results written as they come, into this connection's TEMP staging table (no lock on the
