@@ -114,7 +114,10 @@ class FileProcessor {
           r.file.kind = "aux";
           if (item.size <= kMaxAuxText) r.file.content = read_text(item.path, opt_.limits);
           if (item.path.filename() == "metadata.json" && r.file.content) {
-            r.labels = read_metadata_labels(item.path.string(), item.rel, *r.file.content);
+            // The side (golden_tensor/, acl_tensor/) is a folder name, and discovery roots
+            // the run at that folder: judge it with the root's own name in front.
+            const std::string from_root_folder = (dump_.root.filename() / item.rel).generic_string();
+            r.labels = read_metadata_labels(item.path.string(), from_root_folder, *r.file.content);
           }
           break;
         case FileRole::Other: break;
