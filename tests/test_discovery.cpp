@@ -176,6 +176,15 @@ TEST(Discovery, SearchStaysWithinItsLimits) {
   EXPECT_EQ(found.roots[0].name, "msit_dump");
   ASSERT_EQ(found.notes.size(), 1U);
   EXPECT_NE(found.notes[0].find("deeper than 6 levels"), std::string::npos);
+  // Loose files seen in a search cut short: not the whole folder as one run.
+  write_file(d / "top2/1/2/3/4/5/6/7/8/b.npy", f32_npy({1}));
+  write_file(d / "top2/x/a.npy", f32_npy({1}));
+  try {
+    discover_dumps(d / "top2");
+    FAIL() << "a search cut short took the whole folder";
+  } catch (const FormatError& e) {
+    EXPECT_NE(e.reason().find("give that folder"), std::string::npos) << e.reason();
+  }
   DiscoveryLimits tiny;
   tiny.max_dirs = 2;
   try {

@@ -183,6 +183,11 @@ Discovery discover_dumps(const fs::path& input, const DiscoveryLimits& limits) {
       for (const auto& n : out.notes) limits_hit += "; " + n;
       throw FormatError(input.string(), "no dump found" + limits_hit + ": " + recognised_dump_kinds());
     }
+    // A folder too big to search fully is not taken whole as one run of loose files.
+    if (!out.notes.empty()) {
+      throw FormatError(input.string(), "no dump found (" + out.notes.front() + "); tensor files are in " +
+                                            search.loose_folders().front().string() + ": give that folder");
+    }
     // Only loose files: one run of everything below the input, as any folder of tensors.
     DetectedDump d = make_root("files", canon, make_files_layout("files"));
     d.name = canon.filename().string();
