@@ -1,5 +1,6 @@
 // `aitdb compare` and `aitdb export`.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "aitdb/compare/compare_runs.h"
@@ -10,6 +11,7 @@
 
 namespace aitdb::cli {
 namespace {
+namespace fs = std::filesystem;
 
 struct CompareArgs {
   std::vector<std::string> runs;
@@ -36,15 +38,25 @@ std::string cos_text(const std::optional<double>& c) {
   return buf;
 }
 
-// Ingests PATH unless a run from the same source exists; returns the run name.
+// The one dump at PATH as a run: reused when unchanged, re-ingested when its source changed.
+// Returns the run name.
 std::string ensure_ingested(Store& store, const std::string& path, Context& ctx) {
   ingest::IngestOptions o;
   o.on_error = [](const std::string& p, const std::string& reason) { std::cerr << one_line_message(p, reason) << "\n"; };
   auto r = ingest::ingest_path(store, path, o);
-  if (r.unchanged && !r.same_source) {
-    // The name is taken by another dump: keep both, under a derived name.
-    o.run_name = r.run_name + "@" + std::to_string(std::hash<std::string>{}(r.source_root) % 100000);
+  // The name is taken by another dump: keep both, naming this one by more of its path.
+  for (fs::path dir = fs::path(r.source_root).parent_path(); r.unchanged && !r.same_source && dir.has_filename();
+       dir = dir.parent_path()) {
+    o.run_name = dir.filename().string() + "/" + r.run_name;
     r = ingest::ingest_path(store, path, o);
+  }
+  if (r.unchanged && !r.same_source) {
+    throw Error(ErrorKind::Usage, path, "run '" + r.run_name + "' already exists from another source");
+  }
+  if (r.refreshed) std::cerr << "run '" << r.run_name << "': " << *r.refreshed << "; re-ingesting\n";
+  if (r.dropped_comparisons > 0) {
+    std::cerr << "run '" << r.run_name << "' replaced: " << r.dropped_comparisons
+              << " comparison(s) that referenced the old run were deleted\n";
   }
   if (!r.unchanged) {
     std::printf("ingested %s as run '%s': %llu tensors%s\n", path.c_str(), r.run_name.c_str(),

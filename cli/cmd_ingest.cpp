@@ -47,6 +47,35 @@ class ProgressLine {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// Which root became which run, and what happened to it.
+void print_run(const std::string& path, const ingest::IngestReport& r, Context& ctx) {
+  if (r.unchanged) {
+    if (!r.same_source) {
+      throw Error(ErrorKind::Usage, path,
+                  "run '" + r.run_name + "' already exists from another source; use --run NAME or --replace");
+    }
+    std::cout << "run '" << r.run_name << "' already ingested from " << r.source_root
+              << "; nothing changed (use --replace to re-ingest)\n";
+    return;
+  }
+  if (r.refreshed) std::cerr << "run '" << r.run_name << "': " << *r.refreshed << "; re-ingesting\n";
+  if (r.dropped_comparisons > 0) {
+    std::cerr << "run '" << r.run_name << "' replaced: " << r.dropped_comparisons
+              << " comparison(s) that referenced the old run were deleted\n";
+  }
+  const double mb = static_cast<double>(r.raw_bytes) / 1e6;
+  std::printf("run '%s' (%s) from %s: %llu files, %llu tensors, %.1f MB of tensor data in %.2f s (%.1f MB/s); "
+              "%llu new blobs, %llu deduplicated, stored %.1f MB",
+              r.run_name.c_str(), r.flavour.c_str(), r.source_root.c_str(), static_cast<unsigned long long>(r.files),
+              static_cast<unsigned long long>(r.tensors), mb, r.seconds, r.seconds > 0 ? mb / r.seconds : 0.0,
+              static_cast<unsigned long long>(r.new_blobs), static_cast<unsigned long long>(r.dedup_blobs),
+              static_cast<double>(r.stored_bytes) / 1e6);
+  if (r.errors > 0) std::printf("; %llu files skipped (see ingest_errors)", static_cast<unsigned long long>(r.errors));
+  std::printf("\n");
+  std::fflush(stdout);
+  if (r.errors > 0) ctx.exit_code = kExitPartial;
+}
+
 void run_ingest(const IngestArgs& a, Context& ctx) {
   if (!a.run.empty() && a.paths.size() > 1) throw UsageError("--run names one run; give one PATH per ingest");
   if (a.level < 1 || a.level > 19) throw UsageError("--level must be between 1 and 19");
@@ -66,44 +95,28 @@ void run_ingest(const IngestArgs& a, Context& ctx) {
       std::cerr << one_line_message(p, reason) << "\n";
     };
     o.on_progress = [&](const ingest::IngestProgress& p) { progress.update(p); };
-    ingest::IngestReport r;
+    ingest::IngestAllReport all;
     try {
-      r = ingest::ingest_path(store, path, o);
+      all = ingest::ingest_all(store, path, o);
     } catch (...) {
       progress.clear();
       throw;
     }
     progress.clear();
-    if (r.unchanged) {
-      if (!r.same_source) {
-        throw Error(ErrorKind::Usage, path,
-                    "run '" + r.run_name + "' already exists from another source; use --run NAME or --replace");
-      }
-      std::cout << "run '" << r.run_name << "' already ingested from " << r.source_root
-                << "; nothing changed (use --replace to re-ingest)\n";
-      continue;
-    }
-    const double mb = static_cast<double>(r.raw_bytes) / 1e6;
-    std::printf("run '%s' (%s): %llu files, %llu tensors, %.1f MB of tensor data in %.2f s (%.1f MB/s); "
-                "%llu new blobs, %llu deduplicated, stored %.1f MB",
-                r.run_name.c_str(), r.flavour.c_str(), static_cast<unsigned long long>(r.files),
-                static_cast<unsigned long long>(r.tensors), mb, r.seconds, r.seconds > 0 ? mb / r.seconds : 0.0,
-                static_cast<unsigned long long>(r.new_blobs), static_cast<unsigned long long>(r.dedup_blobs),
-                static_cast<double>(r.stored_bytes) / 1e6);
-    if (r.errors > 0) std::printf("; %llu files skipped (see ingest_errors)", static_cast<unsigned long long>(r.errors));
-    std::printf("\n");
-    std::fflush(stdout);
-    if (r.errors > 0) ctx.exit_code = kExitPartial;
+    for (const auto& n : all.notes) std::cerr << path << ": note: " << n << "\n";
+    for (const auto& r : all.runs) print_run(path, r, ctx);
   }
 }
+
 
 }  // namespace
 
 void register_ingest(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<IngestArgs>();
-  auto* cmd = app.add_subcommand("ingest", "Store a dump (tree or single tensor file) as a run");
-  cmd->add_option("paths", args->paths, "Dump directories or tensor files; each becomes one run")->required();
-  cmd->add_option("--run", args->run, "Run name (default: the path's base name)");
+  auto* cmd = app.add_subcommand("ingest", "Store every dump found at or below PATH as one run each");
+  cmd->add_option("paths", args->paths, "Dump roots, folders holding dumps, paths inside a dump, or tensor files")
+      ->required();
+  cmd->add_option("--run", args->run, "Run name (one dump), or the prefix NAME/ of each run's name (several)");
   cmd->add_option("--jobs,-j", args->jobs, "Worker threads (default: one per core)");
   cmd->add_flag("--stats-only", args->stats_only, "Keep statistics only, not tensor bytes");
   cmd->add_flag("--replace", args->replace, "Replace an existing run of the same name");

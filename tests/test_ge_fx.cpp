@@ -9,6 +9,7 @@
 #include "aitdb/ingest/fx_dump.h"
 #include "aitdb/ingest/ge_dump.h"
 #include "aitdb/ingest/ge_graph_text.h"
+#include "aitdb/ingest/ingest.h"
 #include "aitdb/ingest/layout.h"
 #include "aitdb/schema/errors.h"
 #include "ge_dump.pb.h"
@@ -688,6 +689,55 @@ TEST(GeGraphText, ReadsAFile) {
   ReadLimits tiny;
   tiny.max_file_size = 10;
   EXPECT_THROW(read_ge_graph_text(d / "dynamo_original_graph_1_rank_0_pid_7_ts_1.txt", tiny), FormatError);
+}
+
+// The ingest pipeline reads GE-tree files (no extension) with the GE reader: refused tensors go
+// to ingest_errors with the reason, the rest of the file is stored.
+TEST(GeTreeIngest, DumpFilesAreReadAndRefusedTensorsRecorded) {
+  TempDir d;
+  const auto step = d / "msit_ge_dump/worldsize1_global_rank0/20240130123456/0/graph_1/1/0";
+  test::write_file(step / "Add.Add_2.44.6.1706596912161941", worked_example());
+  pb::DumpData mixed;
+  add_input(mixed, pb::DT_STRING, pb::FORMAT_ND, {3}, 3);
+  add_input(mixed, pb::DT_INT32, pb::FORMAT_ND, {2}, 8);
+  std::vector<std::byte> data(3);
+  const auto ints = test::bytes_of(std::vector<std::int32_t>{7, -8});
+  data.insert(data.end(), ints.begin(), ints.end());
+  test::write_file(step / "Cast.Cast_9.45.6.1706596912161942", ge_file(mixed, data));
+  Store s((d / "w.db").string());
+  std::vector<std::string> errors;
+  IngestOptions o;
+  o.on_error = [&](const std::string& path, const std::string& reason) { errors.push_back(path + ": " + reason); };
+  const auto rep = ingest_path(s, d / "msit_ge_dump", o);
+  EXPECT_EQ(rep.run_name, d.path().filename().string() + "/msit_ge_dump");  // a generic folder: named with its parent
+  EXPECT_EQ(rep.flavour, "ge_tree");
+  EXPECT_EQ(rep.tensors, 3U);
+  ASSERT_EQ(errors.size(), 1U);
+  EXPECT_NE(errors[0].find("Cast.Cast_9.45.6.1706596912161942: input.0 not stored: "), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("DT_STRING"), std::string::npos) << errors[0];
+  std::int64_t stored_ints = 0;
+  s.execute("SELECT count(*) FROM tensors WHERE source_kind = 'ge_dump' AND op_path = 'Cast_9' AND io = 'in' AND "
+            "io_index = 1 AND token = 0",
+            {}, [](const auto&) {}, [&](const std::vector<SqlValue>& r) { stored_ints = std::get<std::int64_t>(r[0]); });
+  EXPECT_EQ(stored_ints, 1);
+}
+
+// FX string-argument files are recorded as arguments, not tensors and not errors.
+TEST(FxTreeIngest, StringArgumentsAreRecordedWithoutFailing) {
+  TempDir d;
+  const auto step = d / "msit_fx_dump/worldsize1_global_rank0/graph_1/0";
+  test::write_file(step / "add_1-aten.add.Tensor.INPUT.0.20240125031118787351.npy",
+                   test::npy("<f4", {2}, test::bytes_of(std::vector<float>{1, 2})));
+  test::write_file(step / "add_1-aten.add.Tensor.INPUT.1.20240125031118787351.npy", npy_unicode({U"None"}, 8, {}));
+  Store s((d / "w.db").string());
+  const auto rep = ingest_path(s, d / "msit_fx_dump", {});
+  EXPECT_EQ(rep.flavour, "fx_tree");
+  EXPECT_EQ(rep.tensors, 1U);
+  EXPECT_EQ(rep.errors, 0U);
+  std::string content;
+  s.execute("SELECT content FROM files WHERE rel_path LIKE '%INPUT.1.%'", {}, [](const auto&) {},
+            [&](const std::vector<SqlValue>& r) { content = std::get<std::string>(r[0]); });
+  EXPECT_EQ(content, "None");
 }
 
 }  // namespace

@@ -160,8 +160,9 @@ TEST(IngestAtbTree, RankDirectoryGivenDirectlyAndSingleFiles) {
   TempDir d;
   const auto root = make_atb_dump(d);
   Store s((d / "w.db").string());
+  // A rank folder inside its tree: the tree's root, walking only that rank (docs/discovery.md).
   const auto rep = ingest_path(s, root / "tensors" / "0_7624", {});
-  EXPECT_EQ(rep.run_name, "0_7624");
+  EXPECT_EQ(rep.run_name, "msit_dump_20250220_083154/tensors/0_7624");
   EXPECT_EQ(one(s, "SELECT count(DISTINCT op_path) FROM tensors WHERE op_path GLOB '[0-9]*'"), "4");
   const auto file = root / "tensors/0_7624/0/0_WordEmbedding/0_GatherOperation/after/outtensor0.bin";
   const auto single = ingest_path(s, file, {});

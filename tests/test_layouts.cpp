@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "aitdb/ingest/discover.h"
 #include "aitdb/ingest/layout.h"
 #include "aitdb/schema/errors.h"
 #include "dump_walker.h"
@@ -112,21 +113,54 @@ TEST(DumpWalker, SymlinksMayNotLeaveTheRoot) {
   EXPECT_NE(seen["dangling.bin"].find("dangling"), std::string::npos);
 }
 
-TEST(DetectDump, RecognisesEveryRootShape) {
+TEST(DiscoverDumps, RecognisesEveryRootShape) {
   test::TempDir d;
   test::write_file(d / "msit_dump_20250101_000000/tensors/0_1/0/0_Op/after/outtensor0.bin", "x");
   test::write_file(d / "msit_dump_20250101_000001/torch_tensors/npu0_1/model_tree.json", "{}");
   test::write_file(d / "plain/x.npy", "x");
-  EXPECT_EQ(detect_dump(d / "msit_dump_20250101_000000").flavour, "atb_tree");
-  EXPECT_EQ(detect_dump(d / "msit_dump_20250101_000000/tensors").flavour, "atb_tree");
-  const auto rank = detect_dump(d / "msit_dump_20250101_000000/tensors/0_1");
+  const auto only = [](const std::filesystem::path& p) {
+    auto found = discover_dumps(p);
+    EXPECT_EQ(found.roots.size(), 1U) << p;
+    return std::move(found.roots.front());
+  };
+  EXPECT_EQ(only(d / "msit_dump_20250101_000000").flavour, "atb_tree");
+  EXPECT_EQ(only(d / "msit_dump_20250101_000000/tensors").flavour, "atb_tree");
+  // A rank folder inside its tree: the tree's root, walking that rank only.
+  const auto rank = only(d / "msit_dump_20250101_000000/tensors/0_1");
   EXPECT_EQ(rank.flavour, "atb_tree");
-  EXPECT_EQ(rank.implicit_prefix, (std::vector<std::string>{"0_1"}));
-  EXPECT_EQ(detect_dump(d / "msit_dump_20250101_000001").flavour, "torch_tree");
-  EXPECT_EQ(detect_dump(d / "msit_dump_20250101_000001/torch_tensors/npu0_1").flavour, "torch_tree");
-  EXPECT_EQ(detect_dump(d / "plain").flavour, "files");
-  EXPECT_THROW(detect_dump(d / "missing"), Error);
-  EXPECT_THROW(detect_dump(d / "plain/x.npy"), Error);  // "x" is not a tensor file
+  EXPECT_EQ(rank.root, std::filesystem::canonical(d / "msit_dump_20250101_000000"));
+  EXPECT_EQ(rank.scope.kept, "tensors/0_1");
+  EXPECT_EQ(rank.name, "msit_dump_20250101_000000/tensors/0_1");
+  EXPECT_EQ(only(d / "msit_dump_20250101_000001").flavour, "torch_tree");
+  const auto torch_rank = only(d / "msit_dump_20250101_000001/torch_tensors/npu0_1");
+  EXPECT_EQ(torch_rank.flavour, "torch_tree");
+  EXPECT_EQ(torch_rank.scope.kept, "torch_tensors/npu0_1");
+  EXPECT_EQ(only(d / "plain").flavour, "files");
+  // A rank folder copied out of its tree: its name is the rank component.
+  test::write_file(d / "copy/0_5/0/0_Op/after/outtensor0.bin", "x");
+  const auto copied = only(d / "copy/0_5");
+  EXPECT_EQ(copied.implicit_prefix, (std::vector<std::string>{"0_5"}));
+  EXPECT_THROW(discover_dumps(d / "missing"), Error);
+  EXPECT_THROW(discover_dumps(d / "plain/x.npy"), Error);  // "x" is not a tensor file
+}
+
+TEST(WalkScope, SkipsOtherRanksAndTokensButKeepsSideTrees) {
+  WalkScope s;
+  s.kept = "tensors/0_1/2";
+  s.kept_within = "tensors";
+  EXPECT_FALSE(s.skips("tensors"));
+  EXPECT_FALSE(s.skips("tensors/0_1"));
+  EXPECT_FALSE(s.skips("tensors/0_1/2"));
+  EXPECT_FALSE(s.skips("tensors/0_1/2/0_Op"));
+  EXPECT_TRUE(s.skips("tensors/0_1/1"));
+  EXPECT_TRUE(s.skips("tensors/0_1/20"));
+  EXPECT_TRUE(s.skips("tensors/1_1"));
+  EXPECT_FALSE(s.skips("layer"));
+  EXPECT_FALSE(s.skips("layer/1"));
+  WalkScope e;
+  e.excluded = {"torch_tensors"};
+  EXPECT_TRUE(e.skips("torch_tensors"));
+  EXPECT_FALSE(e.skips("tensors"));
 }
 
 }  // namespace

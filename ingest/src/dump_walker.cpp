@@ -39,8 +39,11 @@ bool natural_less(const std::string& a, const std::string& b) {
   return a < b;
 }
 
-DumpWalker::DumpWalker(fs::path root, std::optional<fs::path> single_file)
-    : root_(std::move(root)), root_prefix_(root_.string() + "/"), single_(std::move(single_file)) {
+DumpWalker::DumpWalker(fs::path root, std::optional<fs::path> single_file, SkipDir skip_dir)
+    : root_(std::move(root)),
+      root_prefix_(root_.string() + "/"),
+      single_(std::move(single_file)),
+      skip_dir_(std::move(skip_dir)) {
   if (!single_) push_dir(root_, "");
 }
 
@@ -102,6 +105,7 @@ std::optional<WalkItem> DumpWalker::next() {
       return make_item(p, rel);
     }
     if (S_ISDIR(lst.st_mode)) {
+      if (skip_dir_ && skip_dir_(rel)) continue;
       push_dir(p, rel);
       continue;
     }

@@ -3,6 +3,7 @@
 // directory listing in memory per level, so memory does not grow with the size of the dump.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,8 +22,10 @@ bool natural_less(const std::string& a, const std::string& b);
 
 class DumpWalker {
  public:
+  // Directories (by path relative to the root) for which this returns true are not entered.
+  using SkipDir = std::function<bool(const std::string& rel_dir)>;
   // Walks root; or, with single_file, yields just that file.
-  DumpWalker(std::filesystem::path root, std::optional<std::filesystem::path> single_file);
+  DumpWalker(std::filesystem::path root, std::optional<std::filesystem::path> single_file, SkipDir skip_dir = {});
   std::optional<WalkItem> next();
 
  private:
@@ -39,6 +42,7 @@ class DumpWalker {
   std::string root_prefix_;
   std::optional<std::filesystem::path> single_;
   bool single_done_ = false;
+  SkipDir skip_dir_;
   std::vector<Level> stack_;
 };
 

@@ -1,10 +1,14 @@
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "aitdb/ingest/discover.h"
+#include "aitdb/ingest/fx_dump.h"
+#include "aitdb/ingest/ge_dump.h"
 #include "aitdb/ingest/ingest.h"
 #include "aitdb/ingest/layout.h"
 #include "aitdb/ingest/readers.h"
@@ -13,6 +17,7 @@
 #include "file_io.h"
 #include "metadata_labels.h"
 #include "op_graph/op_graph_builder.h"
+#include "source_signature.h"
 
 namespace aitdb::ingest {
 namespace fs = std::filesystem;
@@ -34,6 +39,12 @@ struct WorkResult {
   std::optional<std::string> error;
   std::uint64_t budget = 0;  // bytes charged to the in-flight budget
 };
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
 
 std::vector<std::string> split_rel(const std::vector<std::string>& prefix, const std::string& rel) {
   std::vector<std::string> out(prefix);
@@ -103,7 +114,10 @@ class FileProcessor {
           r.file.kind = "aux";
           if (item.size <= kMaxAuxText) r.file.content = read_text(item.path, opt_.limits);
           if (item.path.filename() == "metadata.json" && r.file.content) {
-            r.labels = read_metadata_labels(item.path.string(), item.rel, *r.file.content);
+            // The side (golden_tensor/, acl_tensor/) is a folder name, and discovery roots
+            // the run at that folder: judge it with the root's own name in front.
+            const std::string from_root_folder = (dump_.root.filename() / item.rel).generic_string();
+            r.labels = read_metadata_labels(item.path.string(), from_root_folder, *r.file.content);
           }
           break;
         case FileRole::Other: break;
@@ -126,8 +140,6 @@ class FileProcessor {
 
  private:
   void read_tensors(const WalkItem& item, const Classified& c, WorkResult& r) const {
-    TensorFile file = read_tensor_file(item.path, opt_.limits);
-    auto& decoded = file.tensors;
     r.file.kind = "tensor";
     r.node = c.node;
     if (!r.node) {
@@ -135,56 +147,90 @@ class FileProcessor {
       const std::string key = c.place.op_path.value_or(item.rel);
       r.node = OpNodeRow::of("file", c.place.rank_key.value_or(""), "", key);
     }
-    for (auto& d : decoded) {
-      TensorOut out;
-      TensorRow& t = out.row;
-      const TensorPlace& p = c.place;
-      t.source_kind = d.md5 ? "md5" : std::string(format_name(file.format));
-      t.rank_key = p.rank_key;
-      t.device_id = p.device_id;
-      t.pid = p.pid;
-      t.token = p.token;
-      t.op_path = p.op_path;
-      t.op_names = p.op_names;
-      t.op_type = p.op_type;
-      t.phase = p.phase;
-      t.io = p.io;
-      t.io_index = p.io_index;
-      t.io_subindex = p.io_subindex;
-      t.io_name = p.io_name;
-      if (!d.name.empty()) t.io_name = d.name;
-      if (!d.flags.empty()) t.flags = d.flags;
-      t.md5 = d.md5;
-      t.alias_of = d.alias_of;
-      if (d.md5) r.file.kind = "md5";
-      if (d.alias_of) r.file.kind = "alias";
-      if (d.dtype) {
-        t.dtype = d.dtype;
-        t.format = d.format;
-        t.shape = d.shape;
-        t.numel = static_cast<std::int64_t>(*checked_numel(d.shape));
-        t.nbytes = static_cast<std::int64_t>(*checked_nbytes(d.shape, *d.dtype));
+    // GE dump files have no extension and hold every input and output of one op.
+    if (dump_.flavour == "ge_tree") return read_ge_file(item, c, r);
+    // FX dumps save non-tensor arguments (None, a dtype) as string arrays: arguments, not errors.
+    if (dump_.flavour == "fx_tree" && item.rel.ends_with(".npy")) {
+      auto v = read_fx_dump_file(item.path, opt_.limits);
+      if (auto* arg = std::get_if<FxNonTensorArgument>(&v)) {
+        r.file.kind = "aux";
+        r.file.content = arg->text;
+        return;
       }
-      if (d.has_data) {
-        t.stats = compute_stats(*d.dtype, d.data.data(), static_cast<std::size_t>(*t.numel));
-        t.has_stats = true;
-        t.stats_source = "computed";
-        if (!opt_.stats_only) {
-          out.blob = encode_blob(d.data, dtype_size(*d.dtype), opt_.zstd_level);
-          t.blob_key = out.blob->key;
-        }
-        recycle_buffer(std::move(d.data));  // this thread reads the next tensor into it
-      } else if (d.file_stats) {
-        r.file.kind = "stats";
-        t.stats.min = d.file_stats->min;
-        t.stats.max = d.file_stats->max;
-        t.stats.mean = d.file_stats->mean;
-        t.stats.l2norm = d.file_stats->l2norm;
-        t.has_stats = true;
-        t.stats_source = "file";
-      }
-      r.tensors.push_back(std::move(out));
+      add_tensor(std::move(std::get<DecodedTensor>(v)), c.place, "npy", r);
+      return;
     }
+    TensorFile file = read_tensor_file(item.path, opt_.limits);
+    for (auto& d : file.tensors) add_tensor(std::move(d), c.place, std::string(format_name(file.format)), r);
+  }
+
+  void read_ge_file(const WalkItem& item, const Classified& c, WorkResult& r) const {
+    GeDump g = read_ge_dump(item.path, opt_.limits);
+    std::string refused;
+    for (auto* list : {&g.inputs, &g.outputs}) {
+      for (auto& t : *list) {
+        if (t.tensor) {
+          add_tensor(std::move(*t.tensor), ge_tensor_place(c.place, t), "ge_dump", r);
+        } else {
+          refused += std::string(refused.empty() ? "" : "; ") + (t.is_input ? "input." : "output.") +
+                     std::to_string(t.index) + " not stored: " + t.refusal;
+        }
+      }
+    }
+    if (!refused.empty()) {
+      r.error = refused;
+      r.file.status = "error";
+    }
+  }
+
+  void add_tensor(DecodedTensor&& d, const TensorPlace& p, const std::string& source_kind, WorkResult& r) const {
+    TensorOut out;
+    TensorRow& t = out.row;
+    t.source_kind = d.md5 ? "md5" : source_kind;
+    t.rank_key = p.rank_key;
+    t.device_id = p.device_id;
+    t.pid = p.pid;
+    t.token = p.token;
+    t.op_path = p.op_path;
+    t.op_names = p.op_names;
+    t.op_type = p.op_type;
+    t.phase = p.phase;
+    t.io = p.io;
+    t.io_index = p.io_index;
+    t.io_subindex = p.io_subindex;
+    t.io_name = p.io_name;
+    if (!d.name.empty()) t.io_name = d.name;
+    if (!d.flags.empty()) t.flags = d.flags;
+    t.md5 = d.md5;
+    t.alias_of = d.alias_of;
+    if (d.md5) r.file.kind = "md5";
+    if (d.alias_of) r.file.kind = "alias";
+    if (d.dtype) {
+      t.dtype = d.dtype;
+      t.format = d.format;
+      t.shape = d.shape;
+      t.numel = static_cast<std::int64_t>(*checked_numel(d.shape));
+      t.nbytes = static_cast<std::int64_t>(*checked_nbytes(d.shape, *d.dtype));
+    }
+    if (d.has_data) {
+      t.stats = compute_stats(*d.dtype, d.data.data(), static_cast<std::size_t>(*t.numel));
+      t.has_stats = true;
+      t.stats_source = "computed";
+      if (!opt_.stats_only) {
+        out.blob = encode_blob(d.data, dtype_size(*d.dtype), opt_.zstd_level);
+        t.blob_key = out.blob->key;
+      }
+      recycle_buffer(std::move(d.data));  // this thread reads the next tensor into it
+    } else if (d.file_stats) {
+      r.file.kind = "stats";
+      t.stats.min = d.file_stats->min;
+      t.stats.max = d.file_stats->max;
+      t.stats.mean = d.file_stats->mean;
+      t.stats.l2norm = d.file_stats->l2norm;
+      t.has_stats = true;
+      t.stats_source = "file";
+    }
+    r.tensors.push_back(std::move(out));
   }
 
   const DetectedDump& dump_;
@@ -278,43 +324,60 @@ class Pipeline {
   std::map<std::uint64_t, WorkResult> done_;
 };
 
-}  // namespace
-
-std::string default_run_name(const fs::path& input) {
-  fs::path p = input.lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  std::string name = p.filename().string();
-  if (name.empty() || name == "." || name == "..") {
-    std::error_code ec;
-    name = fs::canonical(input, ec).filename().string();
-  }
-  return name.empty() ? "run" : name;
+// Why an existing run of the same name and source must be ingested again, or nullopt.
+std::optional<std::string> stale_reason(const Store& store, const RunInfo& run, const DetectedDump& dump) {
+  const auto stored = stored_signature(run.options);
+  if (!stored) return "stored by an older aitdb (no source signature)";
+  if (run.tensor_count > 0 && store.op_node_count(run.id) == 0) return "stored by an older aitdb (no op graph)";
+  const SourceSignature now = current_signature(dump);
+  if (now == *stored) return std::nullopt;
+  return "source changed since it was ingested: " + stored->change_since(now);
 }
 
-IngestReport ingest_path(Store& store, const fs::path& input, const IngestOptions& opt) {
+std::string kept_of(const std::string& options_json) {
+  const auto j = nlohmann::json::parse(options_json, nullptr, false);
+  return j.is_object() && j.contains("kept") && j["kept"].is_string() ? j["kept"].get<std::string>() : "";
+}
+
+}  // namespace
+
+IngestReport ingest_dump(Store& store, const DetectedDump& dump, const std::string& run_name, const IngestOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
-  DetectedDump dump = detect_dump(input);
   IngestReport rep;
-  rep.run_name = opt.run_name.value_or(default_run_name(input));
+  rep.run_name = run_name;
   rep.flavour = dump.flavour;
   rep.source_root = (dump.single_file ? *dump.single_file : dump.root).string();
-  if (!opt.replace) {
-    if (auto existing = store.find_run(rep.run_name)) {
-      rep.unchanged = true;
-      rep.same_source = existing->source_root == rep.source_root;
+  const std::string kept = dump.scope.kept.value_or("");
+  bool replace = opt.replace;
+  if (auto existing = store.find_run(rep.run_name)) {
+    rep.same_source = existing->source_root == rep.source_root && kept_of(existing->options) == kept;
+    if (!replace) {
       rep.run_id = existing->id;
-      return rep;
+      rep.unchanged = true;
+      if (!rep.same_source) return rep;
+      rep.refreshed = stale_reason(store, *existing, dump);
+      if (!rep.refreshed) return rep;
+      rep.unchanged = false;
+      replace = true;
     }
+    rep.dropped_comparisons = store.comparison_count(existing->id);
   }
   nlohmann::json options = {{"jobs", opt.jobs},
                             {"stats_only", opt.stats_only},
                             {"strict", opt.strict},
                             {"zstd_level", opt.zstd_level},
                             {"max_file_size", opt.limits.max_file_size}};
-  IngestTransaction tx(store, RunSpec{rep.run_name, dump.flavour, rep.source_root, options.dump()}, opt.replace);
+  if (dump.scope.kept) {
+    options["kept"] = *dump.scope.kept;
+    options["kept_within"] = dump.scope.kept_within;
+  }
+  if (!dump.scope.excluded.empty()) options["excluded"] = dump.scope.excluded;
+  IngestTransaction tx(store, RunSpec{rep.run_name, dump.flavour, rep.source_root, options.dump()}, replace);
   rep.run_id = tx.run_id();
 
-  DumpWalker walker(dump.root, dump.single_file);
+  DumpWalker::SkipDir skip;
+  if (!dump.scope.empty()) skip = [&scope = dump.scope](const std::string& rel) { return scope.skips(rel); };
+  DumpWalker walker(dump.root, dump.single_file, skip);
   const FileProcessor proc(dump, opt);
   Pipeline pipe(walker, proc, opt.inflight_bytes);
   const unsigned jobs = opt.jobs != 0 ? opt.jobs : std::max(1U, std::thread::hardware_concurrency());
@@ -333,7 +396,9 @@ IngestReport ingest_path(Store& store, const fs::path& input, const IngestOption
   IngestProgress prog;
   std::uint64_t bytes_done = 0;
   OpNodeCache nodes;
+  SourceSignature signature;  // of what was read, so a change during the ingest shows next time
   while (auto r = pipe.next_result()) {
+    signature.add(r->file.rel_path, static_cast<std::uint64_t>(std::max<std::int64_t>(r->file.size, 0)), r->file.mtime_ns);
     if (r->error && opt.strict) {
       throw FormatError(r->abs_path, *r->error + " (--strict: nothing was stored)");
     }
@@ -387,9 +452,35 @@ IngestReport ingest_path(Store& store, const fs::path& input, const IngestOption
     if (opt.on_error) opt.on_error((dump.root / rel).string(), reason);
   }
   rep.notes = graph.notes;
+  options[kSignatureKey] = {{"entries", signature.entries}, {"bytes", signature.bytes}, {"digest", hex64(signature.digest)}};
+  tx.set_run_options(options.dump());
   tx.commit();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
+}
+
+IngestReport ingest_path(Store& store, const fs::path& input, const IngestOptions& opt) {
+  Discovery found = discover_dumps(input);
+  if (found.roots.size() != 1) {
+    std::string list;
+    for (const auto& r : found.roots) list += (list.empty() ? "" : ", ") + r.name + " (" + r.flavour + ")";
+    throw FormatError(input.string(), "holds " + std::to_string(found.roots.size()) + " dumps: " + list +
+                                          "; give one of them, or ingest the folder with `aitdb ingest`");
+  }
+  const DetectedDump& dump = found.roots.front();
+  return ingest_dump(store, dump, opt.run_name.value_or(dump.name), opt);
+}
+
+IngestAllReport ingest_all(Store& store, const fs::path& input, const IngestOptions& opt) {
+  Discovery found = discover_dumps(input);
+  IngestAllReport out;
+  out.notes = std::move(found.notes);
+  for (const auto& dump : found.roots) {
+    std::string name = dump.name;
+    if (opt.run_name) name = found.roots.size() == 1 ? *opt.run_name : *opt.run_name + "/" + dump.name;
+    out.runs.push_back(ingest_dump(store, dump, name, opt));
+  }
+  return out;
 }
 
 }  // namespace aitdb::ingest

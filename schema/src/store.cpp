@@ -191,6 +191,20 @@ std::optional<RunInfo> Store::find_run(const std::string& name) const {
   return read_run(q);
 }
 
+std::int64_t Store::op_node_count(std::int64_t run_id) const {
+  SQLite::Statement q(*db_, "SELECT count(*) FROM op_nodes WHERE run_id = ?");
+  q.bind(1, run_id);
+  q.executeStep();
+  return q.getColumn(0).getInt64();
+}
+
+std::int64_t Store::comparison_count(std::int64_t run_id) const {
+  SQLite::Statement q(*db_, "SELECT count(*) FROM comparisons WHERE golden_run_id = ?1 OR my_run_id = ?1");
+  q.bind(1, run_id);
+  q.executeStep();
+  return q.getColumn(0).getInt64();
+}
+
 std::optional<RunInfo> Store::find_run_by_id(std::int64_t id) const {
   SQLite::Statement q(*db_, std::string(kRunSelect) + "WHERE r.id = ?");
   q.bind(1, id);
@@ -1098,6 +1112,13 @@ std::vector<std::pair<std::string, std::string>> IngestTransaction::resolve_alia
   std::vector<std::pair<std::string, std::string>> out;
   while (left.executeStep()) out.emplace_back(left.getColumn(0).getString(), left.getColumn(1).getString());
   return out;
+}
+
+void IngestTransaction::set_run_options(const std::string& options_json) {
+  SQLite::Statement u(store_.db(), "UPDATE runs SET options = ? WHERE id = ?");
+  u.bind(1, options_json);
+  u.bind(2, run_id_);
+  u.exec();
 }
 
 void IngestTransaction::commit() {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "aitdb/ingest/decoded_tensor.h"
+#include "aitdb/ingest/layout.h"
 #include "aitdb/schema/store.h"
 
 namespace aitdb::ingest {
@@ -21,7 +22,9 @@ struct IngestProgress {
 };
 
 struct IngestOptions {
-  std::optional<std::string> run_name;  // default: the input's base name
+  // ingest_path: the run's name (default: the discovered name). ingest_all: with several roots,
+  // each run is named "{run_name}/{discovered name}".
+  std::optional<std::string> run_name;
   unsigned jobs = 0;                    // worker threads; 0 = one per core
   bool stats_only = false;              // keep statistics, not tensor bytes
   bool replace = false;                 // replace an existing run of the same name
@@ -40,6 +43,10 @@ struct IngestReport {
   std::int64_t run_id = 0;
   bool unchanged = false;      // run existed and --replace was not given
   bool same_source = false;    // with unchanged: the existing run came from the same path
+  // Set when a run of this name and source existed but its source changed since (or it was
+  // stored by an older aitdb): why it was re-ingested.
+  std::optional<std::string> refreshed;
+  std::int64_t dropped_comparisons = 0;  // comparisons deleted with the run this one replaced
   std::uint64_t files = 0;
   std::uint64_t tensors = 0;
   std::uint64_t errors = 0;
@@ -51,9 +58,20 @@ struct IngestReport {
   std::vector<std::string> notes;  // what the user should know about how the dump was read
 };
 
+// Ingests one discovered dump root as run `run_name`. An existing run of that name from the same
+// source is reused when the source is unchanged, re-ingested (replaced) when it changed.
+IngestReport ingest_dump(Store& store, const DetectedDump& dump, const std::string& run_name,
+                         const IngestOptions& options);
+
+// Ingests the one dump at or around `input` (a root, a path inside one, a tensor file). Throws
+// FormatError listing the dumps when `input` holds several (use ingest_all).
 IngestReport ingest_path(Store& store, const std::filesystem::path& input, const IngestOptions& options);
 
-// Default run name for an input path (its base name).
-std::string default_run_name(const std::filesystem::path& input);
+struct IngestAllReport {
+  std::vector<IngestReport> runs;  // one per dump root, in discovery order
+  std::vector<std::string> notes;  // discovery notes (search limits reached)
+};
+// Every dump at or below `input`: one run per root (docs/discovery.md).
+IngestAllReport ingest_all(Store& store, const std::filesystem::path& input, const IngestOptions& options);
 
 }  // namespace aitdb::ingest

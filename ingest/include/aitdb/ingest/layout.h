@@ -51,7 +51,21 @@ class DumpLayout {
   [[nodiscard]] virtual Classified classify(const std::vector<std::string>& rel) const = 0;
 };
 
+// Which directories below a dump root one run walks (paths relative to the root, '/'-joined).
+struct WalkScope {
+  // Subtrees that belong to another run found beside or inside this one.
+  std::vector<std::string> excluded;
+  // A path inside the dump (msit's `-gp .../tensors/0_35570/2/`): inside `kept_within` (the
+  // tensor tree; "" = the whole root) only `kept`, its ancestors and its subtree are walked;
+  // everything outside the tensor tree (topology JSON, csv side files) is kept.
+  std::optional<std::string> kept;
+  std::string kept_within;
+  [[nodiscard]] bool skips(const std::string& rel_dir) const;
+  [[nodiscard]] bool empty() const { return excluded.empty() && !kept; }
+};
+
 struct DetectedDump {
+  std::string name;  // default run name (docs/discovery.md)
   std::string flavour;
   std::filesystem::path root;                      // canonical directory that rel paths are relative to
   std::optional<std::filesystem::path> single_file;  // set for one-file runs
@@ -59,10 +73,8 @@ struct DetectedDump {
   // a '{device}_{pid}' directory is given directly.
   std::vector<std::string> implicit_prefix;
   std::unique_ptr<DumpLayout> layout;
+  WalkScope scope;
 };
-
-// Decides what a path given to `aitdb ingest` is (formats.md §2.1, §5.1, §11).
-DetectedDump detect_dump(const std::filesystem::path& input);
 
 // Shared helpers for layouts.
 bool is_tensor_file_name(const std::string& name);

@@ -229,6 +229,10 @@ class Store {
   std::optional<RunInfo> find_run(const std::string& name) const;
   std::optional<RunInfo> find_run_by_id(std::int64_t id) const;
   std::vector<RunInfo> list_runs() const;
+  // Op-graph nodes of a run (0 for runs stored before the op graph existed).
+  std::int64_t op_node_count(std::int64_t run_id) const;
+  // Comparisons that reference a run on either side (deleted with it).
+  std::int64_t comparison_count(std::int64_t run_id) const;
   std::optional<TensorRow> get_tensor(std::int64_t id) const;
   // Tensor by run name and file path (relative to the run root) plus optional name inside it.
   std::optional<TensorRow> find_tensor(const std::string& run, const std::string& rel_path,
@@ -372,6 +376,8 @@ class IngestTransaction {
                const std::function<void(const std::vector<SqlValue>&)>& on_row = {});
   void add_error(const std::string& rel_path, const std::string& reason);
   void add_label(std::int64_t file_id, const LabelRow& label);
+  // Replaces the run's options JSON (what the ingest learnt while walking, e.g. the source signature).
+  void set_run_options(const std::string& options_json);
   // ATB alias files (formats.md §1.8): take blob, dtype, shape and stats from the named tensor of
   // the same rank and token. Returns (file, alias) of those left unresolved.
   std::vector<std::pair<std::string, std::string>> resolve_aliases();
