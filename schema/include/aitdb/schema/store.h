@@ -21,7 +21,7 @@ class Statement;
 
 namespace aitdb {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 inline constexpr const char* kDefaultDbPath = "aitdb.db";
 inline constexpr const char* kToolVersion = "0.1.0";
 
