@@ -20,10 +20,6 @@ using test::TempDir;
 using test::ingest_as;
 using test::scalar;
 
-std::string bin_f32(const std::vector<float>& v) {
-  return test::atb_bin(0, {static_cast<std::int64_t>(v.size())}, test::bytes_of(v));
-}
-
 // A small ATB dump, two tokens: 0_Embed, 1_<op1_type>, 2_Block/0_Norm, 2_Block. With `diverge`
 // the outputs of op 1 and of 2_Block/0_Norm (which runs after it) are changed.
 std::filesystem::path make_dump(const TempDir& d, const std::string& name, bool diverge,
@@ -32,12 +28,12 @@ std::filesystem::path make_dump(const TempDir& d, const std::string& name, bool 
   for (int token = 0; token < 2; ++token) {
     const auto k = t / std::to_string(token);
     const auto b = static_cast<float>(token + 1);
-    test::write_file(k / "0_Embed/after/outtensor0.bin", bin_f32({b, 2 * b, 3 * b, 4 * b}));
+    test::write_file(k / "0_Embed/after/outtensor0.bin", test::atb_f32({b, 2 * b, 3 * b, 4 * b}));
     const std::vector<float> lin = diverge ? std::vector<float>{b, b, -0.5F * b, -2.0F} : std::vector<float>{b, -b, 0.5F * b, 2.0F};
-    test::write_file(k / ("1_" + op1_type) / "after/outtensor0.bin", bin_f32(lin));
-    test::write_file(k / ("1_" + op1_type) / "before/intensor0.bin", bin_f32({b, 2 * b, 3 * b, 4 * b}));
-    test::write_file(k / "2_Block/0_Norm/after/outtensor0.bin", bin_f32({1, 2, 3, diverge ? 40.0F : 4.0F}));
-    test::write_file(k / "2_Block/after/outtensor0.bin", bin_f32({5, 6, 7, 8}));
+    test::write_file(k / ("1_" + op1_type) / "after/outtensor0.bin", test::atb_f32(lin));
+    test::write_file(k / ("1_" + op1_type) / "before/intensor0.bin", test::atb_f32({b, 2 * b, 3 * b, 4 * b}));
+    test::write_file(k / "2_Block/0_Norm/after/outtensor0.bin", test::atb_f32({1, 2, 3, diverge ? 40.0F : 4.0F}));
+    test::write_file(k / "2_Block/after/outtensor0.bin", test::atb_f32({5, 6, 7, 8}));
   }
   return d / name / "msit_dump_20250101_000000";
 }
@@ -105,16 +101,16 @@ TEST(CompareSameGraph, QuantAndFloatOpTypesPairAfterNormalisation) {
 TEST(CompareSameGraph, TypeAndCountMatchingSurvivesShiftedIds) {
   TempDir d;
   const auto f = d / "float/tensors/0_7/0/2_Layer";
-  test::write_file(f / "0_RmsNormOperation/after/outtensor0.bin", bin_f32({1, 2}));
-  test::write_file(f / "1_LinearOperation/after/outtensor0.bin", bin_f32({3, 4}));
-  test::write_file(f / "2_ElewiseOperation/after/outtensor0.bin", bin_f32({5, 6}));
-  test::write_file(f / "after/outtensor0.bin", bin_f32({7, 8}));
+  test::write_file(f / "0_RmsNormOperation/after/outtensor0.bin", test::atb_f32({1, 2}));
+  test::write_file(f / "1_LinearOperation/after/outtensor0.bin", test::atb_f32({3, 4}));
+  test::write_file(f / "2_ElewiseOperation/after/outtensor0.bin", test::atb_f32({5, 6}));
+  test::write_file(f / "after/outtensor0.bin", test::atb_f32({7, 8}));
   const auto q = d / "quant/tensors/0_8/0/2_Layer";
-  test::write_file(q / "0_RmsNormOperation/after/outtensor0.bin", bin_f32({1, 2}));
-  test::write_file(q / "1_QuantOperation/after/outtensor0.bin", bin_f32({9, 9}));
-  test::write_file(q / "2_LinearQuantOperation/after/outtensor0.bin", bin_f32({3, -4}));
-  test::write_file(q / "3_ElewiseOperation/after/outtensor0.bin", bin_f32({5, 6}));
-  test::write_file(q / "after/outtensor0.bin", bin_f32({7, 8}));
+  test::write_file(q / "0_RmsNormOperation/after/outtensor0.bin", test::atb_f32({1, 2}));
+  test::write_file(q / "1_QuantOperation/after/outtensor0.bin", test::atb_f32({9, 9}));
+  test::write_file(q / "2_LinearQuantOperation/after/outtensor0.bin", test::atb_f32({3, -4}));
+  test::write_file(q / "3_ElewiseOperation/after/outtensor0.bin", test::atb_f32({5, 6}));
+  test::write_file(q / "after/outtensor0.bin", test::atb_f32({7, 8}));
   Store s((d / "w.db").string());
   ingest_as(s, d / "float", "float");
   ingest_as(s, d / "quant", "quant");
@@ -136,10 +132,10 @@ TEST(CompareSameGraph, AtbTokenRemapWithPrefillAndDecodeGraphs) {
     test::write_file(root / "model/100/LlamaPrefill.json", R"({"modelName":"LlamaPrefill","nodes":[{"opName":"Prefill_layer_2"}]})");
     test::write_file(root / "model/100/LlamaDecode.json", R"({"modelName":"LlamaDecode","nodes":[{"opName":"Decoder_layer_3"}]})");
     const auto t = root / "tensors/0_100";
-    test::write_file(t / "0/2_Prefill_layer/after/outtensor0.bin", bin_f32({1, 2}));  // warm-up
-    test::write_file(t / "1/2_Prefill_layer/after/outtensor0.bin", bin_f32({1, 2}));
-    test::write_file(t / "1/3_Decoder_layer/after/outtensor0.bin", bin_f32({3, 4}));
-    test::write_file(t / "2/3_Decoder_layer/after/outtensor0.bin", bin_f32({5, 6}));
+    test::write_file(t / "0/2_Prefill_layer/after/outtensor0.bin", test::atb_f32({1, 2}));  // warm-up
+    test::write_file(t / "1/2_Prefill_layer/after/outtensor0.bin", test::atb_f32({1, 2}));
+    test::write_file(t / "1/3_Decoder_layer/after/outtensor0.bin", test::atb_f32({3, 4}));
+    test::write_file(t / "2/3_Decoder_layer/after/outtensor0.bin", test::atb_f32({5, 6}));
   }
   Store s((d / "w.db").string());
   ingest_as(s, d / "g", "g");
@@ -157,14 +153,14 @@ TEST(CompareSameGraph, AtbTokenRemapWithPrefillAndDecodeGraphs) {
 
 TEST(CompareFailures, SizeNanAndCorruptBlobFailOnlyTheirPair) {
   TempDir d;
-  test::write_file(d / "g/tensors/0_1/0/0_A/after/outtensor0.bin", bin_f32({1, 2, 3}));
-  test::write_file(d / "g/tensors/0_1/0/1_B/after/outtensor0.bin", bin_f32({1, 2, 3}));
-  test::write_file(d / "g/tensors/0_1/0/2_C/after/outtensor0.bin", bin_f32({1, 2, 3}));
-  test::write_file(d / "g/tensors/0_1/0/3_D/after/outtensor0.bin", bin_f32({7, 8, 9}));
-  test::write_file(d / "m/tensors/0_2/0/0_A/after/outtensor0.bin", bin_f32({1, 2, 3, 4}));
-  test::write_file(d / "m/tensors/0_2/0/1_B/after/outtensor0.bin", bin_f32({1, std::numeric_limits<float>::quiet_NaN(), 3}));
-  test::write_file(d / "m/tensors/0_2/0/2_C/after/outtensor0.bin", bin_f32({1, 2, 3.5F}));
-  test::write_file(d / "m/tensors/0_2/0/3_D/after/outtensor0.bin", bin_f32({7, 8, 9.5F}));
+  test::write_file(d / "g/tensors/0_1/0/0_A/after/outtensor0.bin", test::atb_f32({1, 2, 3}));
+  test::write_file(d / "g/tensors/0_1/0/1_B/after/outtensor0.bin", test::atb_f32({1, 2, 3}));
+  test::write_file(d / "g/tensors/0_1/0/2_C/after/outtensor0.bin", test::atb_f32({1, 2, 3}));
+  test::write_file(d / "g/tensors/0_1/0/3_D/after/outtensor0.bin", test::atb_f32({7, 8, 9}));
+  test::write_file(d / "m/tensors/0_2/0/0_A/after/outtensor0.bin", test::atb_f32({1, 2, 3, 4}));
+  test::write_file(d / "m/tensors/0_2/0/1_B/after/outtensor0.bin", test::atb_f32({1, std::numeric_limits<float>::quiet_NaN(), 3}));
+  test::write_file(d / "m/tensors/0_2/0/2_C/after/outtensor0.bin", test::atb_f32({1, 2, 3.5F}));
+  test::write_file(d / "m/tensors/0_2/0/3_D/after/outtensor0.bin", test::atb_f32({7, 8, 9.5F}));
   const auto db = (d / "w.db").string();
   {
     Store s(db);
@@ -214,7 +210,7 @@ TEST(CompareFailures, SizeNanAndCorruptBlobFailOnlyTheirPair) {
 TEST(CompareFiles, TwoSingleFilesOfDifferentFormats) {
   TempDir d;
   test::write_file(d / "golden.npy", test::npy("<f4", {4}, test::bytes_of(std::vector<float>{1, 2, 3, 4})));
-  test::write_file(d / "my.bin", bin_f32({1.1F, 1.9F, 3.0F, 4.4F}));
+  test::write_file(d / "my.bin", test::atb_f32({1.1F, 1.9F, 3.0F, 4.4F}));
   Store s((d / "w.db").string());
   ingest_as(s, d / "golden.npy", "g");
   ingest_as(s, d / "my.bin", "m");
@@ -228,8 +224,8 @@ TEST(CompareDataId, MsitDumpDataAndAclcmpMetadata) {
   TempDir d;
   // my side: an ATB dump; golden side: msit dump_data's golden_tensor tree with metadata.json.
   const auto my_root = d / "my/msit_dump_20250101_000000";
-  test::write_file(my_root / "tensors/0_5/0/3_Mlp/after/outtensor0.bin", bin_f32({1, 2, 3, 4}));
-  test::write_file(my_root / "tensors/0_5/0/4_Out/after/outtensor0.bin", bin_f32({4, 3, 2, 1}));
+  test::write_file(my_root / "tensors/0_5/0/3_Mlp/after/outtensor0.bin", test::atb_f32({1, 2, 3, 4}));
+  test::write_file(my_root / "tensors/0_5/0/4_Out/after/outtensor0.bin", test::atb_f32({4, 3, 2, 1}));
   const auto g_root = d / "golden/msit_dump_20250101_000001";
   const auto gt = g_root / "5_0/golden_tensor";
   test::write_file(gt / "0/mlp_tensor.npy", test::npy("<f4", {4}, test::bytes_of(std::vector<float>{1, 2, 3, 4.5F})));
@@ -345,8 +341,8 @@ TEST(CompareReportCsv, CellsAreNeutralisedAgainstInjection) {
   // (including negatives) do not.
   TempDir d;
   const std::string db = (d / "w.db").string();
-  test::write_file(d / "g/tensors/0_1/0/0_=HYPERLINK(x)/after/outtensor0.bin", bin_f32({-1, 2}));
-  test::write_file(d / "m/tensors/0_1/0/0_=HYPERLINK(x)/after/outtensor0.bin", bin_f32({-1, 2}));
+  test::write_file(d / "g/tensors/0_1/0/0_=HYPERLINK(x)/after/outtensor0.bin", test::atb_f32({-1, 2}));
+  test::write_file(d / "m/tensors/0_1/0/0_=HYPERLINK(x)/after/outtensor0.bin", test::atb_f32({-1, 2}));
   auto r = test::run_aitdb({"compare", "--db", db, "-gp", (d / "g").string(), "-mp", (d / "m").string(), "-o",
                             (d / "out").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;

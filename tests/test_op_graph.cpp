@@ -18,10 +18,6 @@ using test::TempDir;
 using test::ingest_as;
 using test::scalar;
 
-std::string bin_f32(const std::vector<float>& v) {
-  return test::atb_bin(0, {static_cast<std::int64_t>(v.size())}, test::bytes_of(v));
-}
-
 // An ATB layer with a topology JSON: 2_Prefill_layer holds 0_RmsNormOperation,
 // 1_LinearOperation and 2_ElewiseOperation; the model JSON names types, params and tensors.
 void write_atb_layer(const std::filesystem::path& root, const std::string& rank, float scale = 1.0F) {
@@ -36,11 +32,11 @@ void write_atb_layer(const std::filesystem::path& root, const std::string& rank,
       {"opName":"ElewiseOperation_2_2","opType":"ElewiseOperation","param":{"elewiseType":8},
        "inTensors":["LlamaLayer_2_internal_1","M_input_0"],"outTensors":["M_output_0"]}]}]})");
   const auto t = root / "tensors" / rank / "0";
-  test::write_file(t / "2_Prefill_layer/0_RmsNormOperation/after/outtensor0.bin", bin_f32({1, 2, 3, 4}));
-  test::write_file(t / "2_Prefill_layer/1_LinearOperation/after/outtensor0.bin", bin_f32({scale, 2, 3, 4}));
+  test::write_file(t / "2_Prefill_layer/0_RmsNormOperation/after/outtensor0.bin", test::atb_f32({1, 2, 3, 4}));
+  test::write_file(t / "2_Prefill_layer/1_LinearOperation/after/outtensor0.bin", test::atb_f32({scale, 2, 3, 4}));
   test::write_file(t / "2_Prefill_layer/1_LinearOperation/op_param.json", "{\"transposeB\":true}\n");
-  test::write_file(t / "2_Prefill_layer/2_ElewiseOperation/after/outtensor0.bin", bin_f32({scale, 2, 3, 5}));
-  test::write_file(t / "2_Prefill_layer/after/outtensor0.bin", bin_f32({scale, 2, 3, 5}));
+  test::write_file(t / "2_Prefill_layer/2_ElewiseOperation/after/outtensor0.bin", test::atb_f32({scale, 2, 3, 5}));
+  test::write_file(t / "2_Prefill_layer/after/outtensor0.bin", test::atb_f32({scale, 2, 3, 5}));
 }
 
 TEST(OpGraphAtb, TopologyGivesTypesParamsEdgesAndOrder) {
@@ -96,7 +92,7 @@ TEST(OpGraphAtb, OneModelGraphPerRankIsNoWarmup) {
       test::write_file(root / "model" / pid / "LlamaModel.json", R"({"modelName":"M","nodes":[{"opName":"Layer_2"}]})");
       test::write_file(root / "tensors" / (std::string(pid == std::string("100") ? "0_" : "1_") + pid) /
                            "0/2_Layer/after/outtensor0.bin",
-                       bin_f32({1, 2}));
+                       test::atb_f32({1, 2}));
     }
   }
   Store s((d / "w.db").string());
@@ -114,9 +110,9 @@ TEST(OpGraphAtb, WarmupRemapIsStatedPerRank) {
     const auto root = d / side;
     test::write_file(root / "model/100/P.json", R"({"modelName":"P","nodes":[{"opName":"Prefill_layer_2"}]})");
     test::write_file(root / "model/100/D.json", R"({"modelName":"D","nodes":[{"opName":"Decoder_layer_3"}]})");
-    test::write_file(root / "tensors/0_100/0/2_Prefill_layer/after/outtensor0.bin", bin_f32({9, 9}));
-    test::write_file(root / "tensors/0_100/1/2_Prefill_layer/after/outtensor0.bin", bin_f32({1, 2}));
-    test::write_file(root / "tensors/0_100/1/3_Decoder_layer/after/outtensor0.bin", bin_f32({3, 4}));
+    test::write_file(root / "tensors/0_100/0/2_Prefill_layer/after/outtensor0.bin", test::atb_f32({9, 9}));
+    test::write_file(root / "tensors/0_100/1/2_Prefill_layer/after/outtensor0.bin", test::atb_f32({1, 2}));
+    test::write_file(root / "tensors/0_100/1/3_Decoder_layer/after/outtensor0.bin", test::atb_f32({3, 4}));
   }
   Store s((d / "w.db").string());
   ingest::IngestOptions o;
@@ -139,9 +135,9 @@ TEST(OpGraphAtb, TypeGroupsOfDifferentSizeDoNotPairByRank) {
   TempDir d;
   auto write = [&](const char* side, std::initializer_list<int> linear_ids) {
     const auto t = d / side / "tensors/0_1/0/2_Block";
-    test::write_file(t / "after/outtensor0.bin", bin_f32({1, 2}));
+    test::write_file(t / "after/outtensor0.bin", test::atb_f32({1, 2}));
     for (const int id : linear_ids) {
-      test::write_file(t / (std::to_string(id) + "_LinearOperation/after/outtensor0.bin"), bin_f32({1, float(id)}));
+      test::write_file(t / (std::to_string(id) + "_LinearOperation/after/outtensor0.bin"), test::atb_f32({1, float(id)}));
     }
   };
   write("g", {0, 1});
@@ -162,10 +158,10 @@ TEST(OpGraphAtb, SaveTimeTwoBeforeOutputsAreNeverPaired) {
   TempDir d;
   for (const char* side : {"g", "m"}) {
     const auto t = d / side / "tensors/0_1/0/0_LinearOperation";
-    test::write_file(t / "before/intensor0.bin", bin_f32({1, 2}));
-    test::write_file(t / "before/outtensor0.bin", bin_f32(side == std::string("g") ? std::vector<float>{0, 0} : std::vector<float>{7, -7}));
-    test::write_file(t / "after/intensor0.bin", bin_f32({1, 2}));
-    test::write_file(t / "after/outtensor0.bin", bin_f32({3, 4}));
+    test::write_file(t / "before/intensor0.bin", test::atb_f32({1, 2}));
+    test::write_file(t / "before/outtensor0.bin", test::atb_f32(side == std::string("g") ? std::vector<float>{0, 0} : std::vector<float>{7, -7}));
+    test::write_file(t / "after/intensor0.bin", test::atb_f32({1, 2}));
+    test::write_file(t / "after/outtensor0.bin", test::atb_f32({3, 4}));
   }
   Store s((d / "w.db").string());
   ingest_as(s, d / "g", "g");

@@ -110,6 +110,10 @@ std::optional<fs::path> shared_fixtures() {
   return std::nullopt;
 }
 
+std::string atb_f32(const std::vector<float>& values) {
+  return atb_bin(0, {static_cast<std::int64_t>(values.size())}, bytes_of(values));
+}
+
 std::uint16_t f32_to_f16_bits(float f) {
   // Via the F16C-free reference: round-to-nearest-even on the bit pattern.
   const std::uint32_t x = std::bit_cast<std::uint32_t>(f);

@@ -68,6 +68,9 @@ std::string scalar(Store& store, const std::string& sql);
 // Ingests `path` as run `run`; a failed assertion when any file was skipped.
 void ingest_as(Store& store, const fs::path& path, const std::string& run);
 
+// ATB .bin of a float32 vector (dtype code 0, one dimension).
+std::string atb_f32(const std::vector<float>& values);
+
 std::uint16_t f32_to_f16_bits(float f);  // round to nearest even, for building fp16 payloads
 
 }  // namespace aitdb::test
