@@ -105,7 +105,8 @@ void add_topology(IngestTransaction& tx, OpGraphReport& rep) {
     const bool is_model = m[1] == "model";
     by_pid[*pid].push_back(Doc{std::move(f), is_model});
   }
-  for (auto& [pid, docs] : by_pid) {
+  for (auto& [pid_key, docs] : by_pid) {
+    const std::int64_t pid = pid_key;  // a plain variable: lambdas below capture it
     // A Transdata op created before the model shifts the global op ids by one; the probe's model
     // JSON numbering does not know it.
     const bool transdata_first = std::any_of(docs.begin(), docs.end(), [](const Doc& d) {
