@@ -42,7 +42,7 @@ struct OpNode {
 };
 
 // Builds the op trees of one graph (prefill or decode) of a Llama-like model. Tensor names follow
-// the probe's rules (formats.md §3.2/3.3): a top-level op's own in/out names are given (model
+// the probe's rules (docs/formats.md, "ATB topology JSON"): a top-level op's own in/out names are given (model
 // names in the model JSON, "<op>_input_<i>" in a layer JSON), internals are "<op>_internal_<i>"
 // of the graph node that holds them. Parameters are illustrative ATB-style values.
 class LlamaGraph {
@@ -254,7 +254,7 @@ std::vector<std::string> names_of(const std::vector<TensorDef>& tensors) {
   return names;
 }
 
-// Layer JSON node (formats.md §3.2), keys in the probe's order.
+// Layer JSON node (docs/formats.md, "ATB topology JSON"), keys in the probe's order.
 ordered_json layer_json(const OpNode& op) {
   ordered_json j;
   j["opName"] = op.op_name;
@@ -270,7 +270,7 @@ ordered_json layer_json(const OpNode& op) {
   return j;
 }
 
-// Model JSON (formats.md §3.3): ATB-models' keys sorted, each node as the probe merges it.
+// Model JSON (docs/formats.md, "ATB topology JSON"): ATB-models' keys sorted, each node as the probe merges it.
 ordered_json model_json(const DecodeDumpSpec& spec, const std::vector<OpNode>& ops) {
   const std::string m = kModelName;
   const auto list = [&](const char* kind, int n) {

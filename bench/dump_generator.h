@@ -1,5 +1,5 @@
 #pragma once
-// Writes synthetic ATB dump trees (formats.md §2) with LLM-like shapes and value distributions,
+// Writes synthetic ATB dump trees (docs/formats.md, "ATB dump tree") with LLM-like shapes and value distributions,
 // for benchmarks and the README demo. Deterministic for a given seed.
 #include <cstdint>
 #include <filesystem>
@@ -23,7 +23,7 @@ struct DumpStats {
   std::uint64_t largest = 0;    // largest tensor payload
 };
 
-// Element types the writer produces; the values are ATB's dtype codes (formats.md §1.4).
+// Element types the writer produces; the values are ATB's dtype codes (docs/formats.md, "ATB dtype codes").
 enum class AtbDtype : int { F32 = 0, F16 = 1, BF16 = 27 };
 
 // Writes ATB TensorBinFiles (full header, one `data` object) of N(0, scale) values. The values

@@ -40,7 +40,7 @@ std::vector<std::byte> fp16_payload(const std::vector<float>& v) {
 TEST(AtbBinReader, CanonicalFileFromTheSpec) {
   TempDir d;
   const std::string file = test::atb_bin(1, {1, 1, 2}, fp16_payload({1.0F, 2.0F}));
-  EXPECT_EQ(file.size(), 102U);  // formats.md §1.6: 98-byte header + 4 bytes
+  EXPECT_EQ(file.size(), 102U);  // docs/formats.md: 98-byte header + 4 bytes
   const auto t = read_bytes(d, file);
   ASSERT_EQ(t.size(), 1U);
   EXPECT_EQ(t[0].dtype, DType::Float16);

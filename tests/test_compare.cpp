@@ -96,7 +96,7 @@ TEST(CompareSameGraph, QuantAndFloatOpTypesPairAfterNormalisation) {
   EXPECT_EQ(sum.pairs, 6U);  // op 1 differs in type: not paired
 }
 
-// compare.md §4.3.3 rule 3: a quantised graph inserts a QuantOperation, shifting the ids of the
+// docs/compare.md rule 3: a quantised graph inserts a QuantOperation, shifting the ids of the
 // ops after it; children still pair by normalised type and rank where the counts agree.
 TEST(CompareSameGraph, TypeAndCountMatchingSurvivesShiftedIds) {
   TempDir d;
@@ -123,7 +123,7 @@ TEST(CompareSameGraph, TypeAndCountMatchingSurvivesShiftedIds) {
   EXPECT_NE(sum.first_divergence->my.find("2_LinearQuantOperation"), std::string::npos);
 }
 
-// formats.md §2.4 / compare.md §4.3.7: two model JSONs mean folder 0 is a warm-up, folder 1 holds
+// docs/formats.md / docs/compare.md: two model JSONs mean folder 0 is a warm-up, folder 1 holds
 // token 0 (prefill graph ops) and token 1 (decode graph ops), folder k >= 2 is token k.
 TEST(CompareSameGraph, AtbTokenRemapWithPrefillAndDecodeGraphs) {
   TempDir d;

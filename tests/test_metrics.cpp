@@ -1,4 +1,4 @@
-// compare.md §2.1 worked examples A, B, C and the edge-case table, with its tolerances:
+// docs/compare.md worked examples A, B, C and the edge-case table, with its tolerances:
 // cosine ±1e-9, max_* exact, mean_*/RED relative 1e-6, KL absolute 1e-6 + relative 1e-5.
 #include <gtest/gtest.h>
 

@@ -322,7 +322,7 @@ PairResult compare_values(std::span<const float> golden, std::span<const float> 
   const MapF gv(golden.data(), static_cast<Eigen::Index>(n));
   const MapF mv(my.data(), static_cast<Eigen::Index>(n));
   if (sel.msprobe) {
-    // msprobe: float64, golden zeros shifted by eps64 on both sides (compare.md §2.6).
+    // msprobe: float64, golden zeros shifted by eps64 on both sides (docs/compare.md).
     double eucl = 0, one_k = 0, five_k = 0, probe_max_rel = 0;
     for_blocks(n, [&](Eigen::Index off, Eigen::Index len) {
       const Eigen::ArrayXd gd = gv.segment(off, len).cast<double>();

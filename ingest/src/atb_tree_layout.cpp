@@ -1,4 +1,4 @@
-// ATB dump tree (formats.md §2): [tensors/]{device}_{pid}/{executeCount}/{id}_{Name}/.../
+// ATB dump tree (docs/formats.md, "ATB dump tree"): [tensors/]{device}_{pid}/{executeCount}/{id}_{Name}/.../
 // {before|after}/{intensor|outtensor}{i}[_{irName}].bin, plus op_param.json per op directory.
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -104,7 +104,7 @@ class AtbTreeLayout : public DumpLayout {
       p.io_index = parse_int(m[2]);
       if (m[3].matched) p.io_name = m[3].str();
     } else if (is_md5_name(file)) {
-      p.io = "in";  // MD5 placeholders stand where intensor files would (formats.md §6.2)
+      p.io = "in";  // MD5 placeholders stand where intensor files would (docs/formats.md, "ATB dump tree")
     } else if (!is_tensor_file_name(file)) {
       out.role = role_outside(file);
       return out;

@@ -1,5 +1,5 @@
-// Which dump roots start at a directory (formats.md §2.1 ATB roots, §5.1 torch, §5.5/§6 dump_data
-// and aclcmp trees, §7.1 GE, §8.1 FX). Decided from names so that scanning a big folder stays cheap.
+// Which dump roots start at a directory (docs/discovery.md; the trees themselves in docs/formats.md
+// and docs/formats_graph_mode.md). Decided from names so that scanning a big folder stays cheap.
 #include "dump_roots.h"
 
 #include <regex>

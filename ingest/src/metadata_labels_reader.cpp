@@ -1,7 +1,7 @@
 // metadata.json files that pair tensors by data_id (docs/readers.md):
 //   msit dump_data:   {"<data_id>": {"<token>": ["<golden path>", "<my path>"]}}
 //   aclcmp dump_data: {"<data_id>": {"<token>": "<path>" | ["<path>"]}} in golden_tensor/ or acl_tensor/
-//   aclcmp weight-MD5 (compare.md §4.2a): {"<token>": {"<md5>": ["<npy path>"]}}: nested the other way
+//   aclcmp weight-MD5 (docs/compare.md): {"<token>": {"<md5>": ["<npy path>"]}}: nested the other way
 //   round, so the MD5 is the data_id and the outer key the token
 #include <algorithm>
 #include <nlohmann/json.hpp>

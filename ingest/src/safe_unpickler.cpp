@@ -29,7 +29,7 @@ constexpr StorageName kStorages[] = {
     {"Float8_e4m3fnStorage", DType::Float8E4M3FN},
 };
 
-// The only callables a tensor pickle may name (formats.md §9.2).
+// The only callables a tensor pickle may name (docs/formats.md).
 constexpr std::pair<const char*, const char*> kCallables[] = {
     {"torch._utils", "_rebuild_tensor_v2"},
     {"torch._utils", "_rebuild_tensor"},

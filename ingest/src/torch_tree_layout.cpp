@@ -1,4 +1,4 @@
-// Torch golden dump tree (formats.md §5.1): [torch_tensors/]{device}_{pid}/{token}/{module}/
+// Torch golden dump tree (docs/formats.md): [torch_tensors/]{device}_{pid}/{token}/{module}/
 // input_{i}[_{j}].pth | output.pth | output_{i}[_{j}].pth, and weights/root.{param}.pth.
 #include <algorithm>
 #include <regex>

@@ -1,5 +1,5 @@
 """API mode of register_hook: torch functions called inside a module's forward are dumped in
-folder {module}.{api} (formats.md §5.1), through a TorchFunctionMode active during the root's
+folder {module}.{api} (docs/formats.md), through a TorchFunctionMode active during the root's
 forward. A repeated call of one API in one module overwrites its folder, as msit does."""
 from torch.overrides import TorchFunctionMode
 

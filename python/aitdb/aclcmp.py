@@ -1,4 +1,4 @@
-"""The older aclcmp code-insertion flows (formats.md §6.3, compare.md §4.1b/c).
+"""The older aclcmp code-insertion flows (docs/formats.md, docs/compare.md/c).
 
 dump_data(data_src, data_id, data_val=None, tensor_path=None, token_id=0)
     data_src "golden" or "acl". A value is saved with np.save to

@@ -1,4 +1,4 @@
-"""DumpConfig: what register_hook dumps and where (msit's torch dump options, formats.md §5)."""
+"""DumpConfig: what register_hook dumps and where (msit's torch dump options, docs/formats.md)."""
 import os
 import re
 

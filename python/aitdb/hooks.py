@@ -1,4 +1,4 @@
-"""register_hook(model, DumpConfig): msit's torch dump layout (formats.md §5) plus aitdb's
+"""register_hook(model, DumpConfig): msit's torch dump layout (docs/formats.md) plus aitdb's
 per-token execution order file aitdb_exec_order.txt."""
 import csv
 import os
@@ -252,7 +252,7 @@ class _DumpState:
 
 
 def register_hook(model, config, hook_name="dump_data"):
-    """Hooks every module of MODEL to dump as CONFIG says (formats.md §5.1); returns a DumpHandle.
+    """Hooks every module of MODEL to dump as CONFIG says (docs/formats.md); returns a DumpHandle.
     hook_name is accepted for msit compatibility; 'dump_data' is the only kind."""
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"aitdb: register_hook needs a torch.nn.Module, got {type(model).__name__}")

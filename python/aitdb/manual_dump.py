@@ -1,4 +1,4 @@
-"""msit's manual golden dump (formats.md §5.5, compare.md §4.1a):
+"""msit's manual golden dump (docs/formats.md, docs/compare.md):
 
     dump_data(token_id, data_id, golden_data, my_path, output_path="./")
 

@@ -1,4 +1,4 @@
-"""aclcmp's weight-MD5 dump (formats.md §6.1, compare.md §4.2a): modules with a weight are
+"""aclcmp's weight-MD5 dump (docs/formats.md, docs/compare.md): modules with a weight are
 keyed by the MD5 of their bias (else weight) bytes, so an ATB kernel whose input hashes the same
 can be paired with the module.
 

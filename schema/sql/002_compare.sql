@@ -1,6 +1,6 @@
 -- aitdb schema version 2: comparisons of two runs, their tensor pairs and metric results.
 
--- Manual pairing labels from metadata.json files (compare.md §4.1, formats.md §5.5, §6.3).
+-- Manual pairing labels from metadata.json files (docs/compare.md, docs/formats.md).
 CREATE TABLE labels (
   id          INTEGER PRIMARY KEY,
   run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -54,7 +54,7 @@ CREATE TABLE results (
   cmp_fail_reason             TEXT    NOT NULL DEFAULT ''
 );
 
--- The 24 columns of msit's compare report (compare.md §3.1), one row per pair, report order.
+-- The 24 columns of msit's compare report (docs/compare.md), one row per pair, report order.
 -- msit's max/min/mean come from torch on the whole tensor: NaN anywhere makes all three NaN
 -- (written empty) and inf makes the mean non-finite; stored statistics skip such values, so
 -- they are blanked here (an all-+inf mean that torch would print as inf is written empty).

@@ -40,7 +40,7 @@ struct AclName {
   std::string_view name;
   DType dtype;
 };
-// ATB csv names (formats.md §1.4 "csv/string name"); "uint32" for UINT16 is a known typo in one
+// ATB csv names (docs/formats.md "csv/string name"); "uint32" for UINT16 is a known typo in one
 // Mki copy and is accepted through the numeric code path only, so it is not listed here.
 constexpr std::array<AclName, 22> kAclNames{{
     {"float", DType::Float32},         {"float32", DType::Float32},

@@ -1087,7 +1087,7 @@ void IngestTransaction::add_label(std::int64_t file_id, const LabelRow& l) {
 std::vector<std::pair<std::string, std::string>> IngestTransaction::resolve_aliases() {
   auto& db = store_.db();
   // alias_of is '<op path>_<intensor|outtensor><k>.bin'; the target lives in the same rank and
-  // token, under before/ for inputs and after/ for outputs (formats.md §1.8). An alias row has no
+  // token, under before/ for inputs and after/ for outputs (docs/formats.md). An alias row has no
   // stats_source until it is resolved (its target always has one), also in --stats-only runs.
   SQLite::Statement upd(db, R"sql(
     UPDATE tensors AS a SET

@@ -1,4 +1,4 @@
-"""Writes a small torch golden dump (formats.md §5.1) under OUTDIR/msit_dump_20250101_000000."""
+"""Writes a small torch golden dump (docs/formats.md) under OUTDIR/msit_dump_20250101_000000."""
 import json
 import os
 import sys

@@ -8,13 +8,13 @@
 
 namespace aitdb::test {
 
-// ATB TensorBinFile as the msit probe writes it (formats.md §1.2).
+// ATB TensorBinFile as the msit probe writes it (docs/formats.md).
 std::string atb_bin(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload,
                     int format = 2);
 // msit tensor_view's minimal variant: dtype, dims, $End, bytes.
 std::string atb_bin_minimal(int dtype_code, const std::vector<std::int64_t>& dims,
                             const std::vector<std::byte>& payload);
-// Stats-only file (formats.md §1.7).
+// Stats-only file (docs/formats.md).
 std::string atb_bin_stats(int dtype_code, const std::vector<std::int64_t>& dims, const std::string& max,
                           const std::string& min, const std::string& mean, const std::string& l2norm);
 

@@ -1,4 +1,4 @@
--- Manual data_id pairs from metadata.json (compare.md §4.1): msit dump_data writes one entry
+-- Manual data_id pairs from metadata.json (docs/compare.md): msit dump_data writes one entry
 -- naming both files; aclcmp writes one metadata.json per side, joined on data_id and token.
 -- Paths recorded at dump time are matched to stored files by their path below the run root, so
 -- dumps that moved since still pair. ?1 comparison, ?2 golden run, ?3 my run.

@@ -24,8 +24,8 @@ struct ErrcheckSummary {
 };
 
 // Scans `run`, replaces its 'scan' rows of errcheck_results, and its 'msit_overflow_res' rows with
-// the events of the run's msit_overflow_res_{pid}.txt files (formats.md §10.7: `Overflow
-// detected! Operator name: {OpType}_{ids}:{kernel}`, linked to the op node of that pid's rank and
+// the events of the run's msit_overflow_res_{pid}.txt files (docs/formats.md, "msit overflow
+// report"), linked to the op node of that pid's rank and
 // id path, earliest token first). View errcheck_report shows both.
 ErrcheckSummary run_errcheck(Store& store, const std::string& run);
 

@@ -1,5 +1,5 @@
 #pragma once
-// The comparison metrics of msit llm compare (compare.md §1.3, §2.1) and msprobe (§2.6), with
+// The comparison metrics of msit llm compare (docs/compare.md) and msprobe, with
 // msit's exact semantics: float32 flattening, element-count check, NaN/inf pre-checks with the
 // same fail-reason strings, eps32 masking, cosine in float64 rounded to 10 decimals, softmax
 // KL(golden || my), relative Euclidean distance with the square root.

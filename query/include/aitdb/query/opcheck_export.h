@@ -1,5 +1,5 @@
 #pragma once
-// msit's opcheck report (compare.md §5.5) as CSV instead of xlsx: same columns, same order.
+// msit's opcheck report (docs/compare.md) as CSV instead of xlsx: same columns, same order.
 #include <filesystem>
 #include <vector>
 

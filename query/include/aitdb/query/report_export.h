@@ -1,5 +1,5 @@
 #pragma once
-// msit's compare report CSV (compare.md §3.1) from the `report` view.
+// msit's compare report CSV (docs/compare.md) from the `report` view.
 #include <filesystem>
 #include <string>
 

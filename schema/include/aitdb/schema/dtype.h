@@ -37,7 +37,7 @@ struct DTypeInfo {
   DType dtype;
   std::string_view name;        // canonical name stored in the database ("float16")
   std::size_t itemsize;         // bytes per element
-  int acl_code;                 // aclDataType (formats.md §1.4)
+  int acl_code;                 // aclDataType (docs/formats.md)
   std::string_view numpy_descr; // descr written by export (little-endian); "" if numpy has no such type
   std::string_view torch_name;  // "torch.float16", as msit reports print it
   bool is_complex;

@@ -378,7 +378,7 @@ class IngestTransaction {
   void add_label(std::int64_t file_id, const LabelRow& label);
   // Replaces the run's options JSON (what the ingest learnt while walking, e.g. the source signature).
   void set_run_options(const std::string& options_json);
-  // ATB alias files (formats.md §1.8): take blob, dtype, shape and stats from the named tensor of
+  // ATB alias files (docs/formats.md): take blob, dtype, shape and stats from the named tensor of
   // the same rank and token. Returns (file, alias) of those left unresolved.
   std::vector<std::pair<std::string, std::string>> resolve_aliases();
   void commit();
