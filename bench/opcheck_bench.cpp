@@ -70,6 +70,7 @@ int main() {
   const json rms_param = {{"layerType", 1}, {"normParam", {{"epsilon", 1e-6}}}};
   const auto gemm_flops = [](std::int64_t m, std::int64_t n, std::int64_t k) { return 2.0 * m * n * k; };
 
+  std::printf("GEMM instruction set: %s\n", aitdb::compare::opcheck_gemm_isa());
   std::printf("generating weights...\n");
   const HostTensor x = random_tensor({kSeq, kHidden}, 1.0F, 1);
   const HostTensor gamma = random_tensor({kHidden}, 1.0F, 2);

@@ -186,6 +186,39 @@ TEST(OpcheckKernels, ClosedFormCases) {
   EXPECT_EQ(back[0].values, (std::vector<float>{3.0F, 0.0F}));
 }
 
+// Every GEMM variant this CPU runs (AVX-512, AVX2+FMA, baseline) against a double-precision
+// reference, on shapes that exercise Eigen's edge blocks and the column split over threads.
+TEST(OpcheckKernels, LinearEveryGemmVariantMatchesReference) {
+  const std::int64_t m = 37, k = 300, n = 530;  // 2*m*n*k > 2^24: split over threads
+  HostTensor x = f32({m, k}, {});
+  HostTensor w = f32({n, k}, {});
+  for (std::int64_t i = 0; i < m * k; ++i) x.values.push_back(static_cast<float>((i * 7919) % 23) / 23.0F - 0.5F);
+  for (std::int64_t i = 0; i < n * k; ++i) w.values.push_back(static_cast<float>((i * 104729) % 31) / 31.0F - 0.5F);
+  std::vector<double> ref(static_cast<std::size_t>(m * n));
+  for (std::int64_t i = 0; i < m; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (std::int64_t p = 0; p < k; ++p) acc += double(x.values[i * k + p]) * double(w.values[j * k + p]);
+      ref[i * n + j] = acc;
+    }
+  }
+  const std::string chosen = opcheck_gemm_isa();
+  int tried = 0;
+  for (const char* isa : {"avx512", "avx2+fma", "baseline"}) {
+    if (!set_opcheck_gemm_isa(isa)) continue;
+    ++tried;
+    EXPECT_STREQ(opcheck_gemm_isa(), isa);
+    const auto y = run("LinearOperation", {{"transposeA", false}, {"transposeB", true}}, {x, w});
+    ASSERT_EQ(y[0].shape, (std::vector<std::int64_t>{m, n}));
+    double worst = 0;
+    for (std::size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::abs(double(y[0].values[i]) - ref[i]));
+    EXPECT_LT(worst, 1e-4) << isa;
+  }
+  EXPECT_GE(tried, 1);
+  EXPECT_FALSE(set_opcheck_gemm_isa("sse9"));
+  ASSERT_TRUE(set_opcheck_gemm_isa(chosen));
+}
+
 TEST(OpcheckKernels, LinearDeqScaleReadsFloatBitsFromInt64) {
   // 0x3F000000 is 0.5f; the high word must be ignored.
   HostTensor deq = typed(DType::Int64, {1}, {0});

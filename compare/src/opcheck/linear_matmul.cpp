@@ -2,79 +2,20 @@
 // The product accumulates in float32 (Eigen's GEMM), as the NPU's cube unit and torch do for
 // fp16/bf16/fp32 inputs; the result is then rounded to the output dtype before the bias is added
 // in that dtype, which is what torch's `x @ w + bias` does for half tensors.
-#include <Eigen/Core>
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cstring>
-#include <thread>
+#include <optional>
 
+#include "gemm.h"
 #include "kernel_support.h"
 
-namespace aitdb::compare {
+namespace aitdb::compare::opcheck {
 namespace {
-
-std::atomic<unsigned> g_gemm_threads{std::max(1U, std::thread::hardware_concurrency())};
-
-}  // namespace
-
-void set_opcheck_gemm_threads(unsigned threads) { g_gemm_threads = std::max(1U, threads); }
-
-namespace opcheck {
-namespace {
-
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMatrixMap = Eigen::Map<const RowMatrix>;
-using MatrixMap = Eigen::Map<RowMatrix>;
-
-// A row-major matrix operand as stored, used transposed or not.
-struct Operand {
-  const float* data;
-  Eigen::Index rows;  // as stored
-  Eigen::Index cols;
-  bool transposed;
-};
-
-// c[m, n] = op(a) @ op(b). Large products are split by output columns over the GEMM threads: each
-// part is an independent Eigen GEMM, so no OpenMP runtime is needed.
-void gemm(const Operand& a, const Operand& b, float* c) {
-  const Eigen::Index m = a.transposed ? a.cols : a.rows;
-  const Eigen::Index n = b.transposed ? b.rows : b.cols;
-  const ConstMatrixMap am(a.data, a.rows, a.cols);
-  const ConstMatrixMap bm(b.data, b.rows, b.cols);
-  MatrixMap cm(c, m, n);
-  const auto part = [&](Eigen::Index col0, Eigen::Index cols) {
-    auto cblock = cm.middleCols(col0, cols);
-    if (a.transposed) {
-      if (b.transposed) cblock.noalias() = am.transpose() * bm.middleRows(col0, cols).transpose();
-      else cblock.noalias() = am.transpose() * bm.middleCols(col0, cols);
-    } else {
-      if (b.transposed) cblock.noalias() = am * bm.middleRows(col0, cols).transpose();
-      else cblock.noalias() = am * bm.middleCols(col0, cols);
-    }
-  };
-  const Eigen::Index k = a.transposed ? a.rows : a.cols;
-  constexpr double kMinFlopsPerThread = 1 << 24;
-  const auto flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const auto threads = static_cast<Eigen::Index>(
-      std::clamp<double>(flops / kMinFlopsPerThread, 1.0, std::min<double>(g_gemm_threads.load(), n)));
-  if (threads <= 1) {
-    part(0, n);
-    return;
-  }
-  // Column blocks are multiples of 16 so that every part keeps Eigen's full-width kernels.
-  const Eigen::Index step = ((n + threads - 1) / threads + 15) / 16 * 16;
-  std::vector<std::jthread> workers;
-  for (Eigen::Index col0 = step; col0 < n; col0 += step) {
-    workers.emplace_back([&part, col0, cols = std::min(step, n - col0)] { part(col0, cols); });
-  }
-  part(0, std::min(step, n));
-}
 
 // ATB stores 4-D weights as [d0, d1, d2, d3] blocks: transpose(1, 2), merge the last two dims and
 // drop a leading 1, giving a 2-D (or batched 3-D) matrix.
 HostTensor weight_as_matrix(const HostTensor& w) {
-  if (w.shape.size() != 4) return w;
   const auto [d0, d1, d2, d3] = std::array{w.shape[0], w.shape[1], w.shape[2], w.shape[3]};
   HostTensor out = make_tensor(w.dtype, d0 == 1 ? Shape{d2, d1 * d3} : Shape{d0, d2, d1 * d3});
   std::size_t o = 0;
@@ -93,7 +34,8 @@ HostTensor weight_as_matrix(const HostTensor& w) {
 // The float32 a deq_scale element stands for: the low 32 bits of its integer value.
 float deq_scale_at(const HostTensor& deq, std::size_t i) {
   if (deq.dtype == DType::Float32) return deq.values[i];
-  const std::int64_t bits = deq.exact_integers.empty() ? static_cast<std::int64_t>(deq.values[i]) : deq.exact_integers[i];
+  const std::int64_t bits =
+      deq.exact_integers.empty() ? static_cast<std::int64_t>(deq.values[i]) : deq.exact_integers[i];
   return std::bit_cast<float>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(bits) & 0xFFFFFFFFU));
 }
 
@@ -108,7 +50,10 @@ struct LinearSpec {
 std::vector<HostTensor> linear(const OpcheckCall& call, const LinearSpec& spec) {
   require_inputs(call, 2, 4);
   const HostTensor& x = call.inputs[0];
-  const HostTensor w = weight_as_matrix(call.inputs[1]);
+  // Only 4-D weights are rearranged; a 2-D/3-D weight (hundreds of MB at LLM sizes) is used in place.
+  std::optional<HostTensor> rearranged;
+  if (call.inputs[1].shape.size() == 4) rearranged = weight_as_matrix(call.inputs[1]);
+  const HostTensor& w = rearranged ? *rearranged : call.inputs[1];
   const std::size_t extra = call.inputs.size() - 2;
   if (spec.has_bias && extra == 0) fail(call, "hasBias is set but there is no bias input");
   const HostTensor* bias = spec.has_bias ? &call.inputs[2] : nullptr;
@@ -116,7 +61,8 @@ std::vector<HostTensor> linear(const OpcheckCall& call, const LinearSpec& spec) 
   if (extra > (spec.has_bias ? 2U : 1U)) fail(call, "too many inputs for hasBias=" + std::to_string(spec.has_bias));
 
   if (x.shape.size() < 2 || x.shape.size() > 3) fail(call, "x must be 2-D or 3-D, got " + shape_text(x.shape));
-  if (w.shape.size() < 2 || w.shape.size() > 3) fail(call, "weight must be 2-D to 4-D, got " + shape_text(call.inputs[1].shape));
+  if (w.shape.size() < 2 || w.shape.size() > 3)
+    fail(call, "weight must be 2-D to 4-D, got " + shape_text(call.inputs[1].shape));
   const std::int64_t batch = x.shape.size() == 3 ? x.shape[0] : 1;
   const std::int64_t x_rows = x.shape[x.shape.size() - 2];
   const std::int64_t x_cols = x.shape.back();
@@ -128,7 +74,8 @@ std::vector<HostTensor> linear(const OpcheckCall& call, const LinearSpec& spec) 
   const std::int64_t n = spec.transpose_b ? w_rows : w_cols;
   const std::int64_t w_batch = w.shape.size() == 3 ? w.shape[0] : 1;
   if (wk != k) fail(call, "x " + shape_text(x.shape) + " and weight " + shape_text(w.shape) + " do not multiply");
-  if (w_batch != 1 && w_batch != batch) fail(call, "weight batch " + std::to_string(w_batch) + " != x batch " + std::to_string(batch));
+  if (w_batch != 1 && w_batch != batch)
+    fail(call, "weight batch " + std::to_string(w_batch) + " != x batch " + std::to_string(batch));
 
   Shape out_shape = x.shape.size() == 3 ? Shape{batch, m, n} : Shape{m, n};
   DType out_dtype = x.dtype == DType::Int8 ? DType::Float32 : x.dtype;
@@ -136,12 +83,14 @@ std::vector<HostTensor> linear(const OpcheckCall& call, const LinearSpec& spec) 
   HostTensor y = make_tensor(DType::Float32, out_shape);
   if (!spec.transpose_a && w_batch == 1) {
     // One GEMM over every row of every batch.
-    gemm({x.values.data(), batch * m, k, false}, {w.values.data(), w_rows, w_cols, spec.transpose_b}, y.values.data());
+    gemm(GemmOperand{x.values.data(), batch * m, k, false},
+         GemmOperand{w.values.data(), w_rows, w_cols, spec.transpose_b}, y.values.data());
   } else {
     for (std::int64_t b = 0; b < batch; ++b) {
       const float* xb = x.values.data() + b * x_rows * x_cols;
       const float* wb = w.values.data() + (w_batch == 1 ? 0 : b * w_rows * w_cols);
-      gemm({xb, x_rows, x_cols, spec.transpose_a}, {wb, w_rows, w_cols, spec.transpose_b}, y.values.data() + b * m * n);
+      gemm(GemmOperand{xb, x_rows, x_cols, spec.transpose_a}, GemmOperand{wb, w_rows, w_cols, spec.transpose_b},
+           y.values.data() + b * m * n);
     }
   }
   // x @ w in the input's dtype first (int8 products stay float32), then bias in that dtype.
@@ -149,7 +98,8 @@ std::vector<HostTensor> linear(const OpcheckCall& call, const LinearSpec& spec) 
   round_values(y);
   const std::size_t rows = y.numel() / static_cast<std::size_t>(n);
   if (bias != nullptr) {
-    if (bias->numel() != static_cast<std::size_t>(n)) fail(call, "bias " + shape_text(bias->shape) + " does not have n=" + std::to_string(n) + " elements");
+    if (bias->numel() != static_cast<std::size_t>(n))
+      fail(call, "bias " + shape_text(bias->shape) + " does not have n=" + std::to_string(n) + " elements");
     y.dtype = promote(y.dtype, bias->dtype);
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::int64_t j = 0; j < n; ++j) y.values[r * n + j] += bias->values[j];
@@ -157,15 +107,19 @@ std::vector<HostTensor> linear(const OpcheckCall& call, const LinearSpec& spec) 
     round_values(y);
   }
   if (deq != nullptr) {
-    if (deq->numel() != static_cast<std::size_t>(n) && deq->numel() != 1) fail(call, "deq_scale " + shape_text(deq->shape) + " does not have n=" + std::to_string(n) + " elements");
+    if (deq->numel() != static_cast<std::size_t>(n) && deq->numel() != 1)
+      fail(call, "deq_scale " + shape_text(deq->shape) + " does not have n=" + std::to_string(n) + " elements");
     y.dtype = promote(y.dtype, DType::Float32);
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::int64_t j = 0; j < n; ++j) y.values[r * n + j] *= deq_scale_at(*deq, deq->numel() == 1 ? 0 : j);
     }
   }
-  if (spec.out_data_type == 1) out_dtype = DType::Float16;
-  else if (spec.out_data_type == 27) out_dtype = DType::BFloat16;
-  else if (!spec.force_half) out_dtype = y.dtype;
+  if (spec.out_data_type == 1)
+    out_dtype = DType::Float16;
+  else if (spec.out_data_type == 27)
+    out_dtype = DType::BFloat16;
+  else if (!spec.force_half)
+    out_dtype = y.dtype;
   y.dtype = out_dtype;
   round_values(y);
   std::vector<HostTensor> out;
@@ -193,5 +147,4 @@ std::vector<HostTensor> matmul_golden(const OpcheckCall& call) {
   return linear(call, spec);
 }
 
-}  // namespace opcheck
-}  // namespace aitdb::compare
+}  // namespace aitdb::compare::opcheck

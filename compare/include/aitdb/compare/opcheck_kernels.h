@@ -68,6 +68,11 @@ std::span<const int> opcheck_inplace_inputs(std::string_view op_type);
 // Threads one GEMM may use (Linear, Matmul); default: the machine's cores. A caller that runs
 // several kernels at once sets 1.
 void set_opcheck_gemm_threads(unsigned threads);
+// The instruction set the opcheck GEMM runs on here ("avx512", "avx2+fma" or "baseline").
+const char* opcheck_gemm_isa();
+// Runs the GEMM on `isa` from now on (tests check every variant against the others); false, and
+// nothing changed, when the name is unknown or this CPU lacks the instructions.
+bool set_opcheck_gemm_isa(std::string_view isa);
 
 // Rounds a float32 value to `dtype`: fp16 and bf16 round to nearest even; integer types truncate
 // toward zero and wrap as torch's .to(intN) does; bool becomes 0/1; float32/float64 keep the
