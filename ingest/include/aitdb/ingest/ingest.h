@@ -28,6 +28,9 @@ struct IngestOptions {
   unsigned jobs = 0;                    // worker threads; 0 = one per core
   bool stats_only = false;              // keep statistics, not tensor bytes
   bool replace = false;                 // replace an existing run of the same name
+  // Replacing a run (--replace, or a re-ingest of a changed source) deletes the comparisons that
+  // reference it; without this the ingest is refused instead while any do.
+  bool drop_comparisons = false;
   bool strict = false;                  // the first bad file fails the whole ingest
   int zstd_level = kDefaultZstdLevel;
   ReadLimits limits;
@@ -46,7 +49,7 @@ struct IngestReport {
   // Set when a run of this name and source existed but its source changed since (or it was
   // stored by an older aitdb): why it was re-ingested.
   std::optional<std::string> refreshed;
-  std::int64_t dropped_comparisons = 0;  // comparisons deleted with the run this one replaced
+  std::vector<std::int64_t> dropped_comparisons;  // ids of the comparisons deleted with the run this one replaced
   std::uint64_t files = 0;
   std::uint64_t tensors = 0;
   std::uint64_t errors = 0;
