@@ -58,7 +58,7 @@ void add_common_options(CLI::App& cmd, Context& ctx) {
   cmd.add_option("--db", ctx.db_path, "SQLite database file (default ./aitdb.db)")->envname("AITDB_DB");
   cmd.add_option("-l,--log-level", ctx.log_level,
                  "What stderr shows besides errors: debug, info (default), warning, error, fatal or critical")
-      ->check(CLI::IsMember({"debug", "info", "warning", "warn", "error", "fatal", "critical"}, CLI::ignore_case));
+      ->transform(CLI::IsMember({"debug", "info", "warning", "warn", "error", "fatal", "critical"}, CLI::ignore_case));
 }
 
 }  // namespace aitdb::cli

@@ -294,8 +294,9 @@ TEST(CliSafety, MsitLogLevelIsNotARunName) {
   auto r = run_aitdb({"compare", "--db", db, "g.npy", "m.npy", "-l", "debug"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.err, "debug: comparison 2: matching ")) << r.err;
-  r = run_aitdb({"compare", "--db", db, "-l", "DEBUG", "g.npy", "m.npy"});
+  r = run_aitdb({"compare", "--db", db, "-l", "DEBUG", "g.npy", "m.npy"});  // msit's spelling
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "debug: comparison 3: matching ")) << r.err;
   r = run_aitdb({"compare", "--db", db, "g.npy", "m.npy", "-l", "verbose"});
   EXPECT_EQ(r.exit_code, 2);
   // -gp/-mp/-o with -l, as msit users type them.
