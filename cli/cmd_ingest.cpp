@@ -115,6 +115,11 @@ void run_ingest(const IngestArgs& a, Context& ctx) {
       ctx.warn(one_line_message(p, reason));
     };
     o.on_progress = [&](const ingest::IngestProgress& p) { progress.update(p); };
+    // Said as each run is stored: a later root that fails leaves the earlier ones, and says so.
+    o.on_run = [&](const ingest::IngestReport& r) {
+      progress.clear();
+      print_run(path, r, ctx);
+    };
     ingest::IngestAllReport all;
     try {
       all = ingest::ingest_all(store, path, o);
@@ -124,7 +129,6 @@ void run_ingest(const IngestArgs& a, Context& ctx) {
     }
     progress.clear();
     for (const auto& n : all.notes) ctx.info(one_line_message(path, "note: " + n));
-    for (const auto& r : all.runs) print_run(path, r, ctx);
   }
 }
 

@@ -144,6 +144,24 @@ TEST(CliSafety, EveryWritingCommandSaysOnceWhichDatabase) {
   }
 }
 
+// When a later dump of several fails, the runs stored before it stay, and both stdout and the
+// "wrote" line say so.
+TEST(CliSafety, RunsStoredBeforeAFailingRootAreReported) {
+  TempDir d;
+  const std::string db = (d / "w.db").string();
+  test::write_file(d / "out/msit_dump_a/tensors/0_1/0/0_Op/after/outtensor0.bin", test::atb_f32({1, 2}));
+  test::write_file(d / "out/msit_dump_b/tensors/0_1/0/0_Op/after/outtensor0.bin", "not a tensor");
+  const auto r = run_aitdb({"ingest", "--db", db, "--strict", (d / "out").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.out, "run 'msit_dump_a' (atb_tree)")) << r.out;
+  EXPECT_FALSE(contains(r.out, "msit_dump_b")) << r.out;
+  const std::string wrote = "aitdb: wrote " + abs_of(db) + "\n";
+  ASSERT_EQ(r.err.rfind(wrote, 0), 0U) << r.err;
+  EXPECT_TRUE(contains(r.err.substr(wrote.size()), "msit_dump_b/tensors/0_1/0/0_Op/after/outtensor0.bin: ")) << r.err;
+  EXPECT_TRUE(contains(r.err, "(--strict: nothing was stored)\n")) << r.err;
+  EXPECT_EQ(query_scalar(db, "SELECT group_concat(name) FROM runs"), "msit_dump_a");
+}
+
 TEST(CliSafety, ReplaceIsRefusedWhileComparisonsReferenceTheRun) {
   TempDir d;
   const std::string db = db_with_comparison(d);

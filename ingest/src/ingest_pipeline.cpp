@@ -493,6 +493,7 @@ IngestAllReport ingest_all(Store& store, const fs::path& input, const IngestOpti
     std::string name = dump.name;
     if (opt.run_name) name = found.roots.size() == 1 ? *opt.run_name : *opt.run_name + "/" + dump.name;
     out.runs.push_back(ingest_dump(store, dump, name, opt));
+    if (opt.on_run) opt.on_run(out.runs.back());
   }
   return out;
 }

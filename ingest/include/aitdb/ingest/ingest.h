@@ -21,6 +21,8 @@ struct IngestProgress {
   double seconds = 0;
 };
 
+struct IngestReport;
+
 struct IngestOptions {
   // ingest_path: the run's name (default: the discovered name). ingest_all: with several roots,
   // each run is named "{run_name}/{discovered name}".
@@ -37,6 +39,9 @@ struct IngestOptions {
   std::uint64_t inflight_bytes = 16ULL << 20U;  // file bytes being processed at once (one larger file may go alone)
   std::function<void(const std::string& path, const std::string& reason)> on_error;
   std::function<void(const IngestProgress&)> on_progress;
+  // ingest_all: each run's report as soon as that run is committed (or found unchanged), so what
+  // was stored is known even when a later root fails; an exception thrown here stops the rest.
+  std::function<void(const IngestReport&)> on_run;
 };
 
 struct IngestReport {
