@@ -51,6 +51,7 @@ int child_ingest(const std::string& db, const std::string& dump, const std::stri
   aitdb::ingest::IngestOptions options;
   options.run_name = run_name;
   options.replace = true;
+  options.drop_comparisons = true;  // each repetition replaces the runs earlier ones compared
   options.on_error = [](const std::string& path, const std::string& reason) {
     std::fprintf(stderr, "%s: %s\n", path.c_str(), reason.c_str());
   };

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "aitdb/compare/compare_runs.h"
 #include "aitdb/ingest/ingest.h"
@@ -14,7 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct CompareArgs {
-  std::vector<std::string> runs;
+  std::string golden_run;
+  std::string my_run;
   std::string golden_path;
   std::string my_path;
   std::string out_dir;
@@ -29,6 +31,7 @@ struct CompareArgs {
   bool inputs = false;
   bool legacy_name = false;
   bool opcheck = false;
+  bool drop_comparisons = false;
 };
 
 std::string cos_text(const std::optional<double>& c) {
@@ -40,9 +43,10 @@ std::string cos_text(const std::optional<double>& c) {
 
 // The one dump at PATH as a run: reused when unchanged, re-ingested when its source changed.
 // Returns the run name.
-std::string ensure_ingested(Store& store, const std::string& path, Context& ctx) {
+std::string ensure_ingested(Store& store, const std::string& path, bool drop_comparisons, Context& ctx) {
   ingest::IngestOptions o;
-  o.on_error = [](const std::string& p, const std::string& reason) { std::cerr << one_line_message(p, reason) << "\n"; };
+  o.drop_comparisons = drop_comparisons;
+  o.on_error = [&ctx](const std::string& p, const std::string& reason) { ctx.warn(one_line_message(p, reason)); };
   auto r = ingest::ingest_path(store, path, o);
   // The name is taken by another dump: keep both, naming this one by more of its path.
   for (fs::path dir = fs::path(r.source_root).parent_path(); r.unchanged && !r.same_source && dir.has_filename();
@@ -53,12 +57,9 @@ std::string ensure_ingested(Store& store, const std::string& path, Context& ctx)
   if (r.unchanged && !r.same_source) {
     throw Error(ErrorKind::Usage, path, "run '" + r.run_name + "' already exists from another source");
   }
-  if (r.refreshed) std::cerr << "run '" << r.run_name << "': " << *r.refreshed << "; re-ingesting\n";
-  if (r.dropped_comparisons > 0) {
-    std::cerr << "run '" << r.run_name << "' replaced: " << r.dropped_comparisons
-              << " comparison(s) that referenced the old run were deleted\n";
-  }
   if (!r.unchanged) {
+    ctx.wrote = true;
+    report_replaced(r, ctx);
     std::printf("ingested %s as run '%s': %llu tensors%s\n", path.c_str(), r.run_name.c_str(),
                 static_cast<unsigned long long>(r.tensors), r.errors ? " (some files skipped)" : "");
     if (r.errors > 0) ctx.exit_code = kExitPartial;
@@ -98,12 +99,17 @@ void print_pair(const char* label, const compare::PairSummary& f) {
 
 void run_compare(const CompareArgs& a, Context& ctx) {
   const bool by_path = !a.golden_path.empty() || !a.my_path.empty();
+  const bool by_name = !a.golden_run.empty() || !a.my_run.empty();
   if (by_path && (a.golden_path.empty() || a.my_path.empty())) throw UsageError("-gp and -mp go together");
-  if (by_path == (a.runs.size() == 2)) throw UsageError("give either GOLDEN_RUN MY_RUN or -gp PATH -mp PATH");
-  if (!by_path && a.runs.size() != 2) throw UsageError("compare needs GOLDEN_RUN and MY_RUN");
-  Store store(ctx.db_path);
-  const std::string golden = by_path ? ensure_ingested(store, a.golden_path, ctx) : a.runs[0];
-  const std::string my = by_path ? ensure_ingested(store, a.my_path, ctx) : a.runs[1];
+  if (by_path && by_name) throw UsageError("give either GOLDEN_RUN MY_RUN or -gp PATH -mp PATH, not both");
+  if (!by_path && (a.golden_run.empty() || a.my_run.empty())) {
+    throw UsageError("compare needs GOLDEN_RUN and MY_RUN (ingested runs), or -gp PATH -mp PATH");
+  }
+  if (a.drop_comparisons && !by_path) throw UsageError("--drop-comparisons goes with -gp/-mp");
+  // Comparing stored runs needs them stored; -gp/-mp may start a database.
+  Store store = open_store(ctx, by_path ? DbAccess::Create : DbAccess::Write);
+  const std::string golden = by_path ? ensure_ingested(store, a.golden_path, a.drop_comparisons, ctx) : a.golden_run;
+  const std::string my = by_path ? ensure_ingested(store, a.my_path, a.drop_comparisons, ctx) : a.my_run;
   compare::CompareOptions o;
   o.match = a.match;
   o.metrics.msit = a.metrics != "msprobe";
@@ -117,6 +123,10 @@ void run_compare(const CompareArgs& a, Context& ctx) {
   o.cosine_threshold = a.threshold;
   o.opcheck = a.opcheck;
   const auto s = compare::compare_runs(store, golden, my, o);
+  ctx.wrote = true;  // the comparison (and with --opcheck its opcheck results)
+  ctx.debug("comparison " + std::to_string(s.comparison_id) + ": matching " + std::to_string(s.match_seconds) +
+            " s, whole compare " + std::to_string(s.seconds) + " s, " +
+            std::to_string(o.jobs != 0 ? o.jobs : std::thread::hardware_concurrency()) + " worker(s)");
   if (s.pairs == 0) {
     // msit stops with "The two cannot be matched."; an empty report would look like success.
     // Advice that fits the matcher that ran.
@@ -179,19 +189,23 @@ void run_compare(const CompareArgs& a, Context& ctx) {
 void register_compare(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<CompareArgs>();
   auto* cmd = app.add_subcommand("compare", "Pair two runs, compute msit's metrics, find the first divergence");
-  cmd->add_option("runs", a->runs, "GOLDEN_RUN MY_RUN (already ingested)")->expected(0, 2);
-  cmd->add_option("--golden-path", a->golden_path, "-gp: golden dump or file; ingested first");
-  cmd->add_option("--my-path", a->my_path, "-mp: my dump or file; ingested first");
+  cmd->add_option("GOLDEN_RUN", a->golden_run, "Golden (reference) run, already ingested");
+  cmd->add_option("MY_RUN", a->my_run, "My run, already ingested");
+  cmd->add_option("--golden-path", a->golden_path, "Golden dump or file; ingested first (reused when unchanged)");
+  cmd->add_option("--my-path", a->my_path, "My dump or file; ingested first (reused when unchanged)");
+  cmd->add_flag(
+      "--drop-comparisons", a->drop_comparisons,
+      "With -gp/-mp: a changed dump is re-ingested even when comparisons reference its run (they are deleted)");
   cmd->add_option("-o,--output", a->out_dir, "Directory for msit_cmp_report_*.csv (default . with -gp/-mp)");
   cmd->add_option("--match", a->match, "auto, path, files, data_id, atb_torch or weight_md5")
       ->check(CLI::IsMember({"auto", "path", "files", "data_id", "atb_torch", "weight_md5"}));
-  cmd->add_option("--level", a->levels, "-cl: atb_torch levels to pair, layer and/or module (default both)")
+  cmd->add_option("--compare-level,--level", a->levels, "atb_torch levels to pair, layer and/or module (default both)")
       ->check(CLI::IsMember({"layer", "module"}))
       ->delimiter(',');
   cmd->add_option("--op-mapping-file", a->op_mapping_file,
-                  "-mf: op_mapping_file.json (or its folder): ATB op type -> torch module class, over the built-ins");
+                  "op_mapping_file.json (or its folder): ATB op type -> torch module class, over the built-ins");
   cmd->add_option("--metrics", a->metrics, "msit (default), msprobe or all")->check(CLI::IsMember({"msit", "msprobe", "all"}));
-  cmd->add_option("--tokens", a->tokens, "Only these my-side tokens, e.g. 0,1");
+  cmd->add_option("--tokens,--token", a->tokens, "Only these my-side logical tokens (op_nodes.token), e.g. 0,1");
   cmd->add_flag("--inputs", a->inputs, "Also compare input tensors (path matcher)");
   cmd->add_option("--rank-map", a->rank_map,
                   "Pair ranks explicitly: GOLDEN:MY,... by rank folder or device id (default: by rank order)");
@@ -199,7 +213,7 @@ void register_compare(CLI::App& app, Context& ctx) {
   cmd->add_option("--threshold", a->threshold, "Cosine below which a pair diverges (default 0.99)");
   cmd->add_flag("--legacy-name", a->legacy_name, "Name the report ait_cmp_report_*.csv");
   cmd->add_flag("--opcheck", a->opcheck, "Run opcheck on my run first: divergent ops marked own or inherited error");
-  add_db_option(*cmd, ctx);
+  add_common_options(*cmd, ctx);
   cmd->callback([a, &ctx] { run_compare(*a, ctx); });
 }
 
@@ -208,12 +222,12 @@ void register_export(CLI::App& app, Context& ctx) {
   auto dir = std::make_shared<std::string>(".");
   auto legacy = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("export", "Write a comparison as msit_cmp_report_{UTC time}.csv");
-  cmd->add_option("comparison", *id, "Comparison id (see the comparisons table)")->required();
+  cmd->add_option("COMPARISON", *id, "Comparison id (see `aitdb comparisons`)")->required();
   cmd->add_option("-o,--output", *dir, "Output directory (default .)");
   cmd->add_flag("--legacy-name", *legacy, "Name it ait_cmp_report_{local time}.csv");
-  add_db_option(*cmd, ctx);
+  add_common_options(*cmd, ctx);
   cmd->callback([id, dir, legacy, &ctx] {
-    Store store(ctx.db_path);
+    Store store = open_store(ctx, DbAccess::Read);
     const auto e = query::export_report(store, *id, *dir, *legacy);
     std::printf("wrote %s (%zu rows, %zu dropped by msit's filters)\n", e.file.c_str(), e.rows, e.dropped);
   });

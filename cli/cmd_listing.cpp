@@ -1,4 +1,5 @@
-// `aitdb runs`, `aitdb tensors`, `aitdb info`, `aitdb query`: read-only views of the store.
+// `aitdb runs`, `aitdb tensors`, `aitdb comparisons`, `aitdb info`, `aitdb query`: views of the store
+// (read-only; `query --write` may change it).
 #include <iostream>
 
 #include "aitdb/query/output.h"
@@ -19,9 +20,9 @@ void register_runs(CLI::App& app, Context& ctx) {
   auto fmt = std::make_shared<std::string>("table");
   auto* cmd = app.add_subcommand("runs", "List the stored runs");
   add_format_option(*cmd, *fmt);
-  add_db_option(*cmd, ctx);
+  add_common_options(*cmd, ctx);
   cmd->callback([fmt, &ctx] {
-    Store store(ctx.db_path, Store::Mode::ReadOnly);
+    Store store = open_store(ctx, DbAccess::Read);
     query::run_query(store,
                      "SELECT r.id, r.name, r.flavour, "
                      "(SELECT count(*) FROM tensors t WHERE t.run_id = r.id) AS tensors, "
@@ -35,7 +36,8 @@ void register_runs(CLI::App& app, Context& ctx) {
 
 struct TensorArgs {
   std::string run;
-  std::optional<std::int64_t> token;
+  std::vector<std::int64_t> tokens;
+  std::optional<std::int64_t> token_folder;
   std::string op;
   std::string io;
   std::string dtype;
@@ -46,26 +48,38 @@ struct TensorArgs {
 void register_tensors(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<TensorArgs>();
   auto* cmd = app.add_subcommand("tensors", "List the tensors of a run");
-  cmd->add_option("run", a->run, "Run name")->required();
-  cmd->add_option("--token", a->token, "Only this token / executeCount");
+  cmd->add_option("RUN", a->run, "Run name")->required();
+  cmd->add_option("--token,--tokens", a->tokens,
+                  "Only these logical tokens, e.g. 0,1 (op_nodes.token: after the prefill/decode warm-up remap)")
+      ->delimiter(',');
+  cmd->add_option("--token-folder", a->token_folder, "Only this token folder on disk (ATB executeCount, torch token)");
   cmd->add_option("--op", a->op, "GLOB on op path, op type or tensor name (e.g. '2_0_*', 'Linear*')");
   cmd->add_option("--io", a->io, "in, out or weight")->check(CLI::IsMember({"in", "out", "weight"}));
   cmd->add_option("--dtype", a->dtype, "Only this dtype (float16, bfloat16, ...)");
   cmd->add_option("--limit", a->limit, "At most this many rows");
   add_format_option(*cmd, a->fmt);
-  add_db_option(*cmd, ctx);
+  add_common_options(*cmd, ctx);
   cmd->callback([a, &ctx] {
-    Store store(ctx.db_path, Store::Mode::ReadOnly);
+    Store store = open_store(ctx, DbAccess::Read);
     const auto run = store.find_run(a->run);
     if (!run) throw NotFoundError(a->run, "no such run");
     std::string sql =
-        "SELECT t.id, f.rel_path AS file, t.token, t.op_path, t.op_type, t.phase, t.io, t.io_index, t.io_name, "
-        "t.dtype, t.shape, t.min, t.max, t.mean, t.nan_count, t.inf_count "
-        "FROM tensors t LEFT JOIN files f ON f.id = t.file_id WHERE t.run_id = ?1";
+        "SELECT t.id, f.rel_path AS file, n.token, t.token AS token_folder, t.op_path, t.op_type, t.phase, t.io, "
+        "t.io_index, t.io_name, t.dtype, t.shape, t.min, t.max, t.mean, t.nan_count, t.inf_count "
+        "FROM tensors t LEFT JOIN files f ON f.id = t.file_id LEFT JOIN op_nodes n ON n.id = t.op_node_id "
+        "WHERE t.run_id = ?1";
     std::vector<SqlValue> params{run->id};
-    if (a->token) {
+    if (!a->tokens.empty()) {
+      sql += " AND n.token IN (";
+      for (std::size_t i = 0; i < a->tokens.size(); ++i) {
+        sql += (i ? ", ?" : "?") + std::to_string(params.size() + 1);
+        params.emplace_back(a->tokens[i]);
+      }
+      sql += ")";
+    }
+    if (a->token_folder) {
       sql += " AND t.token = ?" + std::to_string(params.size() + 1);
-      params.emplace_back(*a->token);
+      params.emplace_back(*a->token_folder);
     }
     if (!a->op.empty()) {
       const auto n = std::to_string(params.size() + 1);
@@ -89,22 +103,56 @@ void register_tensors(CLI::App& app, Context& ctx) {
 void register_query(CLI::App& app, Context& ctx) {
   auto sql = std::make_shared<std::string>();
   auto fmt = std::make_shared<std::string>("table");
-  auto* cmd = app.add_subcommand("query", "Run SQL against the warehouse");
-  cmd->add_option("sql", *sql, "SQL text (several statements allowed)")->required();
+  auto write = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("query", "Run SQL against the warehouse (read-only unless --write)");
+  cmd->add_option("SQL", *sql, "SQL text (several statements allowed)")->required();
+  cmd->add_flag("--write", *write, "Allow statements that change the database (INSERT, UPDATE, DELETE, DDL)");
   add_format_option(*cmd, *fmt);
-  add_db_option(*cmd, ctx);
-  cmd->callback([sql, fmt, &ctx] {
-    Store store(ctx.db_path);
-    query::register_sql_functions(store);
+  add_common_options(*cmd, ctx);
+  cmd->callback([sql, fmt, write, &ctx] {
+    // Read-only twice over: the connection cannot write, and a writing statement is named before
+    // anything runs, so a mistaken DELETE changes nothing and says why.
+    Store store = open_store(ctx, *write ? DbAccess::Write : DbAccess::Read);
+    query::register_sql_functions(store);  // first: statements that call them must prepare
+    const auto writer = store.first_writing_statement(*sql);
+    if (writer && !*write) {
+      throw UsageError("`" + *writer + "` would change the database; aitdb query is read-only unless --write");
+    }
     query::run_query(store, *sql, {}, query::parse_output_format(*fmt), std::cout);
+    if (writer) ctx.wrote = true;
+  });
+}
+
+void register_comparisons(CLI::App& app, Context& ctx) {
+  auto run = std::make_shared<std::string>();
+  auto fmt = std::make_shared<std::string>("table");
+  auto* cmd = app.add_subcommand("comparisons", "List the stored comparisons and where each first diverged");
+  cmd->add_option("RUN", *run, "Only comparisons with this run on either side");
+  add_format_option(*cmd, *fmt);
+  add_common_options(*cmd, ctx);
+  cmd->callback([run, fmt, &ctx] {
+    Store store = open_store(ctx, DbAccess::Read);
+    if (!run->empty() && !store.find_run(*run)) throw NotFoundError(*run, "no such run");
+    // first_divergence: my-side position, tensor path and cosine of the earliest diverging pair.
+    query::run_query(store,
+                     "SELECT c.id, g.name AS golden_run, m.name AS my_run, "
+                     "(SELECT group_concat(j.value, ',') FROM json_each(c.matchers) j) AS matcher, "
+                     "c.pair_count AS pairs, c.failed_count AS failed, "
+                     "CASE WHEN c.finished_at IS NULL THEN 'unfinished' ELSE "
+                     "(SELECT printf('#%d %s (cosine %.6f)', fd.seq, fd.my_data_path, fd.cosine_similarity) "
+                     "FROM first_divergence fd WHERE fd.comparison_id = c.id LIMIT 1) END AS first_divergence, "
+                     "c.started_at AS created "
+                     "FROM comparisons c JOIN runs g ON g.id = c.golden_run_id JOIN runs m ON m.id = c.my_run_id "
+                     "WHERE ?1 = '' OR ?1 IN (g.name, m.name) ORDER BY c.id",
+                     {SqlValue{*run}}, query::parse_output_format(*fmt), std::cout);
   });
 }
 
 void register_info(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("info", "Sizes, compression and deduplication of the warehouse");
-  add_db_option(*cmd, ctx);
+  add_common_options(*cmd, ctx);
   cmd->callback([&ctx] {
-    Store store(ctx.db_path, Store::Mode::ReadOnly);
+    Store store = open_store(ctx, DbAccess::Read);
     const StoreInfo i = store.info();
     const auto mb = [](std::int64_t b) { return static_cast<double>(b) / 1e6; };
     const auto ratio = [](std::int64_t a, std::int64_t b) { return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };

@@ -39,7 +39,7 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-void run_opcheck_command(const OpcheckArgs& a, const Context& ctx) {
+void run_opcheck_command(const OpcheckArgs& a, Context& ctx) {
   compare::OpcheckOptions o;
   o.ids = split_list(a.ids);
   o.opnames = split_list(a.opnames);
@@ -58,11 +58,12 @@ void run_opcheck_command(const OpcheckArgs& a, const Context& ctx) {
       if (done == total) std::fputc('\n', stderr);
     };
   }
-  Store store(ctx.db_path);
+  Store store = open_store(ctx, DbAccess::Write);
   const auto s = compare::run_opcheck(store, a.run, o);
   if (s.ops == 0) {
     throw Error(ErrorKind::Usage, a.run, "no op with dumped tensors matches the selection (--ids, --opname)");
   }
+  ctx.wrote = true;  // opcheck_results
   const auto file = query::export_opcheck_csv(s.rows, {o.metrics.abs, o.metrics.cos_sim, o.metrics.kl}, a.out_dir);
   std::printf("opcheck of run '%s': %zu ops checked, %zu passed, %zu failed, %zu not supported (%.2f s: load %.2f s, "
               "kernels %.2f s)\n",
@@ -83,16 +84,17 @@ constexpr const char* kErrcheckColumns =
     "ORDER BY source = 'scan' DESC, rank_key, coalesce(token, -1), exec_order, tensor_id";
 
 void run_errcheck_command(const std::string& run, const std::string& csv_path, Context& ctx) {
-  Store store(ctx.db_path);
+  Store store = open_store(ctx, DbAccess::Write);
   const auto s = compare::run_errcheck(store, run);
+  ctx.wrote = true;  // errcheck_results
   if (!csv_path.empty()) {
     if (std::filesystem::exists(csv_path)) throw Error(ErrorKind::Usage, csv_path, "exists; not overwritten");
     std::ofstream csv(csv_path);
-    if (!csv) throw Error(ErrorKind::Store, csv_path, "cannot create");
+    if (!csv) throw IoError(csv_path, "cannot create");
     query::run_query(store, kErrcheckColumns, {SqlValue{s.run_id}}, query::OutputFormat::Csv, csv);
-    if (!csv.flush()) throw Error(ErrorKind::Store, csv_path, "write failed");
+    if (!csv.flush()) throw IoError(csv_path, "write failed");
   }
-  for (const auto& w : s.warnings) std::cerr << w << "\n";
+  for (const auto& w : s.warnings) ctx.warn(w);
   std::printf("errcheck of run '%s': %zu tensors checked, %zu with NaN, inf or saturated values", run.c_str(),
               s.tensors_checked, s.tensors_overflowed);
   if (s.msit_events > 0) std::printf("; %zu overflow events in msit_overflow_res files", s.msit_events);
@@ -112,16 +114,16 @@ void register_errcheck(CLI::App& app, Context& ctx) {
   auto run = std::make_shared<std::string>();
   auto csv = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("errcheck", "Find NaN, inf and saturated values and the first op that overflowed");
-  cmd->add_option("run", *run, "Run (ingested)")->required();
+  cmd->add_option("RUN", *run, "Run (ingested)")->required();
   cmd->add_option("--csv", *csv, "Also write the findings to this CSV file (never overwritten)");
-  add_db_option(*cmd, ctx);
+  add_common_options(*cmd, ctx);
   cmd->callback([run, csv, &ctx] { run_errcheck_command(*run, *csv, ctx); });
 }
 
 void register_opcheck(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<OpcheckArgs>();
   auto* cmd = app.add_subcommand("opcheck", "Recompute each ATB op on the CPU from its dumped inputs and check its outputs");
-  cmd->add_option("run", a->run, "Run (an ingested ATB dump)")->required();
+  cmd->add_option("RUN", a->run, "Run (an ingested ATB dump)")->required();
   cmd->add_option("--ids", a->ids, "Only these op ids and their descendants, e.g. 1_2,3");
   cmd->add_option("--opname", a->opnames, "Only op types containing one of these (case-insensitive), e.g. linear,rmsnorm");
   cmd->add_option("--metric", a->metrics, "Extra metrics: abs cos_sim kl")
@@ -131,7 +133,7 @@ void register_opcheck(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"keep", "keep_origin_dtype", "force_fp16", "force_fp32"}));
   cmd->add_option("-o,--output", a->out_dir, "Directory for opcheck_result_*.csv (default .)");
   cmd->add_option("--jobs,-j", a->jobs, "Ops checked in parallel (default: one per core)");
-  add_db_option(*cmd, ctx);
+  add_common_options(*cmd, ctx);
   cmd->callback([a, &ctx] { run_opcheck_command(*a, ctx); });
 }
 

@@ -1,23 +1,61 @@
+#include <cstring>
+#include <filesystem>
 #include <iostream>
-#include <map>
 
-#include "aitdb/schema/errors.h"
-#include "aitdb/schema/store.h"
 #include "commands.h"
 
 namespace aitdb::cli {
+namespace {
 
-void add_db_option(CLI::App& cmd, Context& ctx) {
-  cmd.add_option("--db", ctx.db_path, "SQLite database file (default ./aitdb.db)")->envname("AITDB_DB");
+// CLI11's help, with the msit spelling of an option listed beside its long name
+// ("-gp,--golden-path").
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_name(const CLI::Option* opt, bool is_positional) const override {
+    std::string name = CLI::Formatter::make_option_name(opt, is_positional);
+    if (is_positional) return name;
+    for (const auto& s : kMsitSpellings) {
+      for (const auto& l : opt->get_lnames()) {
+        if (l == s.long_name) return std::string(s.spelling) + "," + name;
+      }
+    }
+    return name;
+  }
+};
+
+// The arguments as CLI11 parses them (last first), msit spellings written as long options; none
+// after "--", where everything is a positional value.
+std::vector<std::string> parse_args(int argc, char** argv) {
+  std::vector<std::string> args;
+  bool options_end = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") options_end = true;
+    if (!options_end) {
+      for (const auto& s : kMsitSpellings) {
+        if (a == s.spelling) a = std::string("--") + s.long_name;
+      }
+    }
+    args.push_back(std::move(a));
+  }
+  return {args.rbegin(), args.rend()};
 }
 
+void report_written(const Context& ctx) {
+  if (!ctx.wrote) return;
+  std::error_code ec;
+  ctx.info("aitdb: wrote " + std::filesystem::absolute(ctx.db_path, ec).lexically_normal().string());
+}
+
+}  // namespace
 }  // namespace aitdb::cli
 
 int main(int argc, char** argv) {
   using namespace aitdb::cli;
   Context ctx;
   ctx.db_path = aitdb::kDefaultDbPath;
-  CLI::App app{"aitdb: an SQL warehouse for LLM precision-debugging dumps"};
+  CLI::App app{"aitdb: an SQL warehouse for LLM precision-debugging dumps", "aitdb"};
+  app.formatter(std::make_shared<HelpFormatter>());  // before the subcommands, which inherit it
   app.require_subcommand(1);
   app.set_version_flag("--version", aitdb::kToolVersion);
   register_ingest(app, ctx);
@@ -28,29 +66,28 @@ int main(int argc, char** argv) {
   register_query(app, ctx);
   register_info(app, ctx);
   register_compare(app, ctx);
+  register_comparisons(app, ctx);
   register_export(app, ctx);
   register_opcheck(app, ctx);
   register_errcheck(app, ctx);
-  // msit users type -gp/-mp/-mf/-cl; CLI11 only knows one-letter short options, so spell them out.
-  const std::map<std::string, std::string> msit_spellings{
-      {"-gp", "--golden-path"}, {"-mp", "--my-path"}, {"-mf", "--op-mapping-file"}, {"-cl", "--level"}};
-  std::vector<std::string> args;
-  for (int i = argc - 1; i > 0; --i) {
-    const std::string a = argv[i];
-    const auto it = msit_spellings.find(a);
-    args.push_back(it != msit_spellings.end() ? it->second : a);
-  }
+  std::vector<std::string> args = parse_args(argc, argv);
   try {
     app.parse(args);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    std::cerr << "aitdb: " << aitdb::escape_for_message(e.what()) << " (see --help)\n";
+    return kExitUsage;
   } catch (const aitdb::Error& e) {
+    report_written(ctx);
     std::cerr << "aitdb: " << e.what() << "\n";
-    return e.kind() == aitdb::ErrorKind::Usage ? kExitUsage : kExitError;
+    return exit_code_for(e.kind());
   } catch (const std::exception& e) {
-    std::cerr << "aitdb: " << e.what() << "\n";
-    return kExitError;
+    // Every library error is an aitdb::Error; anything else escaped a library: a bug.
+    report_written(ctx);
+    std::cerr << "aitdb: internal error: " << aitdb::escape_for_message(e.what()) << "\n";
+    return kExitInternal;
   }
+  report_written(ctx);
   return ctx.exit_code;
 }

@@ -362,7 +362,9 @@ TEST(CompareCli, NothingMatchedIsAnError) {
   ASSERT_EQ(test::run_aitdb({"ingest", "--db", db, "--run", "m", (d / "my/msit_dump_20250101_000000").string()}).exit_code, 0);
   auto r = test::run_aitdb({"compare", "--db", db, "g", "m", "--tokens", "7"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "aitdb: g vs m: no tensor pairs matched (matcher path): check --tokens and --rank-map\n");
+  // The empty comparison is stored (and listed), so the database was written.
+  EXPECT_EQ(r.err, "aitdb: wrote " + (d / "w.db").string() +
+                       "\naitdb: g vs m: no tensor pairs matched (matcher path): check --tokens and --rank-map\n");
   r = test::run_aitdb({"compare", "--db", db, "g", "m"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("8 pairs, 0 failed"), std::string::npos) << r.out;

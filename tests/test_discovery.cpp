@@ -264,11 +264,22 @@ TEST(DiscoveryCli, IngestNamesEachRunAndRefreshesChangedSources) {
   const std::string mp = (d / "out/msit_dump_my").string();
   r = test::run_aitdb({"compare", "--db", db, "-gp", gp, "-mp", mp, "-o", d.path().string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.err, "aitdb: wrote " + db + "\n");
   write_file(d / "out/msit_dump_my/tensors/0_1/0/0_Gather/after/outtensor0.bin", f32_bin({1, 3, 5}));
+  // The changed run has a comparison: re-ingesting it would delete that, so only on request.
   r = test::run_aitdb({"compare", "--db", db, "-gp", gp, "-mp", mp, "-o", d.path().string()});
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("run 'msit_dump_my': source changed since it was ingested"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("1 comparison(s) that referenced the old run were deleted"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("would delete the 1 comparison(s) that reference it (id 1): add --drop-comparisons"),
+            std::string::npos)
+      << r.err;
+  r = test::run_aitdb({"compare", "--db", db, "-gp", gp, "-mp", mp, "-o", d.path().string(), "--drop-comparisons"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("run 'msit_dump_my': source changed since it was ingested"), std::string::npos) << r.err;
+  EXPECT_NE(
+      r.err.find("run 'msit_dump_my' replaced: deleted 1 comparison(s) that referenced it (--drop-comparisons): 1"),
+      std::string::npos)
+      << r.err;
   EXPECT_NE(r.out.find("ingested " + mp + " as run 'msit_dump_my'"), std::string::npos) << r.out;
 
   // Nothing recognised: bad input, naming what was looked for.

@@ -252,7 +252,16 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
                                     opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{}, SqlValue{levels},
                                     op_mapping ? SqlValue{*op_mapping} : SqlValue{}};
   const auto t_match = std::chrono::steady_clock::now();
-  sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
+  try {
+    sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
+  } catch (const Error& e) {
+    // The matchers' SQL is aitdb's own: when it fails, that is a bug (or a damaged schema), not
+    // something the user typed.
+    if (e.kind() != ErrorKind::Usage) throw;
+    std::string names;
+    for (const auto& n : sum.matchers) names += (names.empty() ? "" : ",") + n;
+    throw InternalError("matcher " + names, e.reason());
+  }
   sum.match_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_match).count();
   if (opt.match_only) {
     store.finish_comparison(sum.comparison_id);

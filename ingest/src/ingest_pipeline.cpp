@@ -334,6 +334,13 @@ std::optional<std::string> stale_reason(const Store& store, const RunInfo& run, 
   return "source changed since it was ingested: " + stored->change_since(now);
 }
 
+// "ids 1, 3" of comparisons, for messages.
+std::string id_list(const std::vector<std::int64_t>& ids) {
+  std::string out = ids.size() == 1 ? "id" : "ids";
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i == 0 ? " " : ", ") + std::to_string(ids[i]);
+  return out;
+}
+
 std::string kept_of(const std::string& options_json) {
   const auto j = nlohmann::json::parse(options_json, nullptr, false);
   return j.is_object() && j.contains("kept") && j["kept"].is_string() ? j["kept"].get<std::string>() : "";
@@ -360,7 +367,14 @@ IngestReport ingest_dump(Store& store, const DetectedDump& dump, const std::stri
       rep.unchanged = false;
       replace = true;
     }
-    rep.dropped_comparisons = store.comparison_count(existing->id);
+    rep.dropped_comparisons = store.comparison_ids_of_run(existing->id);
+    if (!rep.dropped_comparisons.empty() && !opt.drop_comparisons) {
+      throw UsageError((rep.refreshed ? "run '" + rep.run_name + "': " + *rep.refreshed + "; re-ingesting it"
+                                      : "replacing run '" + rep.run_name + "'") +
+                       " would delete the " + std::to_string(rep.dropped_comparisons.size()) +
+                       " comparison(s) that reference it (" + id_list(rep.dropped_comparisons) +
+                       "): add --drop-comparisons to delete them, or ingest under another name with --run NAME");
+    }
   }
   nlohmann::json options = {{"jobs", opt.jobs},
                             {"stats_only", opt.stats_only},
@@ -479,6 +493,7 @@ IngestAllReport ingest_all(Store& store, const fs::path& input, const IngestOpti
     std::string name = dump.name;
     if (opt.run_name) name = found.roots.size() == 1 ? *opt.run_name : *opt.run_name + "/" + dump.name;
     out.runs.push_back(ingest_dump(store, dump, name, opt));
+    if (opt.on_run) opt.on_run(out.runs.back());
   }
   return out;
 }

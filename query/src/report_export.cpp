@@ -70,14 +70,17 @@ std::filesystem::path write_new_report_file(const std::filesystem::path& dir, co
                                             const std::string& content) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir)) throw Error(ErrorKind::Usage, dir.string(), "is not a directory");
+  if (std::error_code is_ec; std::filesystem::exists(dir, is_ec) && !std::filesystem::is_directory(dir, is_ec)) {
+    throw Error(ErrorKind::Usage, dir.string(), "is not a directory");
+  }
+  if (ec) throw IoError(dir.string(), "cannot create directory: " + ec.message());
   std::filesystem::path file;
   int fd = -1;
   for (int n = 0; fd < 0; ++n) {
     file = dir / (base + (n == 0 ? "" : "_" + std::to_string(n)) + ".csv");
     fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0 && (errno != EEXIST || n > 1000)) {
-      throw Error(ErrorKind::Store, file.string(), std::string("cannot create: ") + std::strerror(errno));
+      throw IoError(file.string(), std::string("cannot create: ") + std::strerror(errno));
     }
   }
   const char* p = content.data();
@@ -89,12 +92,16 @@ std::filesystem::path write_new_report_file(const std::filesystem::path& dir, co
       const std::string err = std::strerror(errno);
       ::close(fd);
       ::unlink(file.c_str());
-      throw Error(ErrorKind::Store, file.string(), "write failed: " + err);
+      throw IoError(file.string(), "write failed: " + err);
     }
     p += w;
     left -= static_cast<std::size_t>(w);
   }
-  ::close(fd);
+  if (::close(fd) != 0) {
+    const std::string err = std::strerror(errno);
+    ::unlink(file.c_str());
+    throw IoError(file.string(), "close failed: " + err);
+  }
   return file;
 }
 

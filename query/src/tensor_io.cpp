@@ -32,8 +32,8 @@ std::string describe_name(const TensorRow& t) {
 void write_new_file(const fs::path& out, const std::string& header, const std::byte* data, std::size_t n) {
   const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) {
-    throw Error(ErrorKind::Usage, out.string(),
-                errno == EEXIST ? "already exists; not overwritten" : std::string("cannot create: ") + std::strerror(errno));
+    if (errno == EEXIST) throw Error(ErrorKind::Usage, out.string(), "already exists; not overwritten");
+    throw IoError(out.string(), std::string("cannot create: ") + std::strerror(errno));
   }
   const auto write_all = [&](const void* p, std::size_t len) {
     const auto* c = static_cast<const char*>(p);
@@ -44,7 +44,7 @@ void write_new_file(const fs::path& out, const std::string& header, const std::b
         const std::string err = std::strerror(errno);
         ::close(fd);
         ::unlink(out.c_str());
-        throw Error(ErrorKind::Store, out.string(), "write failed: " + err);
+        throw IoError(out.string(), "write failed: " + err);
       }
       c += w;
       len -= static_cast<std::size_t>(w);
@@ -52,7 +52,7 @@ void write_new_file(const fs::path& out, const std::string& header, const std::b
   };
   write_all(header.data(), header.size());
   write_all(data, n);
-  if (::close(fd) != 0) throw Error(ErrorKind::Store, out.string(), "close failed");
+  if (::close(fd) != 0) throw IoError(out.string(), std::string("close failed: ") + std::strerror(errno));
 }
 
 std::string npy_header(const std::string& descr, const std::vector<std::int64_t>& shape) {
@@ -73,6 +73,38 @@ std::string npy_header(const std::string& descr, const std::vector<std::int64_t>
 
 }  // namespace
 
+namespace {
+
+// The one tensor a report path names; nullopt when none does.
+std::optional<TensorRow> tensor_at_report_path(const Store& store, const std::string& spec) {
+  // The path exactly as printed, then as typed relative to here, each also split at its last '#'
+  // into PATH#NAME (a path may itself hold '#').
+  std::vector<std::pair<std::string, std::string>> tries{{spec, ""}};
+  if (const auto hash = spec.rfind('#'); hash != std::string::npos)
+    tries.emplace_back(spec.substr(0, hash), spec.substr(hash + 1));
+  if (!spec.empty() && spec.front() != '/') {
+    std::error_code ec;
+    const auto n = tries.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto abs = fs::weakly_canonical(fs::absolute(tries[i].first, ec), ec);
+      if (!ec) tries.emplace_back(abs.string(), tries[i].second);
+    }
+  }
+  for (const auto& [path, name] : tries) {
+    const auto found = store.find_tensors_by_report_path(path, name);
+    if (found.empty()) continue;
+    if (found.size() == 1) return found.front();
+    std::string ids;
+    for (std::size_t i = 0; i < found.size() && i < 10; ++i) ids += (i ? ", " : "") + std::to_string(found[i].id);
+    throw UsageError("'" + spec + "' names " + std::to_string(found.size()) + " tensors (ids " + ids +
+                     (found.size() > 10 ? ", ..." : "") +
+                     "): give the tensor id, RUN:PATH, or PATH#NAME for one tensor of a multi-tensor file");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 TensorRow resolve_tensor(const Store& store, const std::string& spec) {
   std::int64_t id = 0;
   const auto r = std::from_chars(spec.data(), spec.data() + spec.size(), id);
@@ -80,18 +112,25 @@ TensorRow resolve_tensor(const Store& store, const std::string& spec) {
     if (auto t = store.get_tensor(id)) return *t;
     throw NotFoundError(spec, "no tensor with this id");
   }
+  // RUN:PATH[#NAME] when RUN is a stored run.
   const auto colon = spec.find(':');
-  if (colon == std::string::npos) throw UsageError("TENSOR must be an id or RUN:PATH[#NAME], got '" + spec + "'");
-  const std::string run = spec.substr(0, colon);
-  std::string path = spec.substr(colon + 1);
-  std::string name;
-  if (const auto hash = path.find('#'); hash != std::string::npos) {
-    name = path.substr(hash + 1);
-    path.resize(hash);
+  if (colon != std::string::npos) {
+    const std::string run = spec.substr(0, colon);
+    std::string path = spec.substr(colon + 1);
+    std::string name;
+    if (const auto hash = path.find('#'); hash != std::string::npos) {
+      name = path.substr(hash + 1);
+      path.resize(hash);
+    }
+    if (store.find_run(run)) {
+      if (auto t = store.find_tensor(run, path, name)) return *t;
+      throw NotFoundError(spec, "no tensor at this path in run '" + run + "'");
+    }
   }
-  if (!store.find_run(run)) throw NotFoundError(run, "no such run");
-  if (auto t = store.find_tensor(run, path, name)) return *t;
-  throw NotFoundError(spec, "no tensor at this path in run '" + run + "'");
+  // A path as the report CSV prints it.
+  if (auto t = tensor_at_report_path(store, spec)) return *t;
+  if (colon != std::string::npos && spec.front() != '/') throw NotFoundError(spec.substr(0, colon), "no such run");
+  throw NotFoundError(spec, "no tensor with this id, RUN:PATH or report path");
 }
 
 void describe_tensor(const Store& store, const TensorRow& t, std::size_t values, std::ostream& out) {
@@ -101,7 +140,9 @@ void describe_tensor(const Store& store, const TensorRow& t, std::size_t values,
   out << "file        " << opt(t.rel_path) << "\n";
   out << "kind        " << t.source_kind << "\n";
   out << "rank        " << opt(t.rank_key) << "  device " << opt(t.device_id) << "  pid " << opt(t.pid) << "\n";
-  out << "token       " << opt(t.token) << "\n";
+  // One meaning of "token" across commands: the logical one; the folder on disk is named as such.
+  out << "token       " << opt(t.op_node_id ? store.logical_token(*t.op_node_id) : std::nullopt) << "  (folder "
+      << opt(t.token) << ")\n";
   out << "op          " << opt(t.op_path) << "  " << opt(t.op_names) << "\n";
   out << "io          " << opt(t.phase) << " " << opt(t.io) << " " << opt(t.io_index)
       << (t.io_subindex ? "_" + std::to_string(*t.io_subindex) : "") << (t.io_name ? "  name " + *t.io_name : "")

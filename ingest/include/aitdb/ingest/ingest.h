@@ -21,6 +21,8 @@ struct IngestProgress {
   double seconds = 0;
 };
 
+struct IngestReport;
+
 struct IngestOptions {
   // ingest_path: the run's name (default: the discovered name). ingest_all: with several roots,
   // each run is named "{run_name}/{discovered name}".
@@ -28,12 +30,18 @@ struct IngestOptions {
   unsigned jobs = 0;                    // worker threads; 0 = one per core
   bool stats_only = false;              // keep statistics, not tensor bytes
   bool replace = false;                 // replace an existing run of the same name
+  // Replacing a run (--replace, or a re-ingest of a changed source) deletes the comparisons that
+  // reference it; without this the ingest is refused instead while any do.
+  bool drop_comparisons = false;
   bool strict = false;                  // the first bad file fails the whole ingest
   int zstd_level = kDefaultZstdLevel;
   ReadLimits limits;
   std::uint64_t inflight_bytes = 16ULL << 20U;  // file bytes being processed at once (one larger file may go alone)
   std::function<void(const std::string& path, const std::string& reason)> on_error;
   std::function<void(const IngestProgress&)> on_progress;
+  // ingest_all: each run's report as soon as that run is committed (or found unchanged), so what
+  // was stored is known even when a later root fails; an exception thrown here stops the rest.
+  std::function<void(const IngestReport&)> on_run;
 };
 
 struct IngestReport {
@@ -46,7 +54,7 @@ struct IngestReport {
   // Set when a run of this name and source existed but its source changed since (or it was
   // stored by an older aitdb): why it was re-ingested.
   std::optional<std::string> refreshed;
-  std::int64_t dropped_comparisons = 0;  // comparisons deleted with the run this one replaced
+  std::vector<std::int64_t> dropped_comparisons;  // ids of the comparisons deleted with the run this one replaced
   std::uint64_t files = 0;
   std::uint64_t tensors = 0;
   std::uint64_t errors = 0;

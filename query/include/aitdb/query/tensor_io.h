@@ -8,7 +8,10 @@
 
 namespace aitdb::query {
 
-// TENSOR is a tensor id ("42") or RUN:REL_PATH[#NAME] (NAME = key inside a multi-tensor file).
+// TENSOR is a tensor id ("42"), RUN:REL_PATH[#NAME] (NAME = key inside a multi-tensor file), or
+// a file path as the report CSV prints it (the run's source root joined with the file's relative
+// path; PATH#NAME picks one tensor of a multi-tensor file). A path naming several tensors is a
+// UsageError listing their ids.
 TensorRow resolve_tensor(const Store& store, const std::string& spec);
 
 // Identity, statistics and the first `values` elements.

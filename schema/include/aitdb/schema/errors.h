@@ -14,6 +14,7 @@ enum class ErrorKind {
   Store,      // the database could not be opened, migrated or written
   NotFound,   // a run, tensor or file named by the user does not exist
   Usage,      // the command line asks for something contradictory
+  Io,         // an output file (export, report, CSV) could not be created or written
   Internal,   // a library call failed or an invariant of aitdb broke: a bug, not the input's fault
 };
 
@@ -93,6 +94,13 @@ class InternalError : public Error {
  public:
   InternalError(std::string what, std::string reason)
       : Error(ErrorKind::Internal, std::move(what), std::move(reason)) {}
+};
+
+// An output file that could not be created, written or closed (disk full, no such folder, no
+// permission): about the file, never the database.
+class IoError : public Error {
+ public:
+  IoError(std::string file, std::string reason) : Error(ErrorKind::Io, std::move(file), std::move(reason)) {}
 };
 
 class UsageError : public Error {

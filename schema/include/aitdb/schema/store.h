@@ -286,6 +286,21 @@ class Store {
 
   SQLite::Database& db();  // for IngestTransaction only
 
+  // --- run catalog: what the CLI's safety checks and lookups need (schema/src/run_catalog.cpp) ---
+  // Ids of the comparisons that reference a run on either side, ascending.
+  std::vector<std::int64_t> comparison_ids_of_run(std::int64_t run_id) const;
+  // The first statement of `sql` that would write to a database (INSERT, UPDATE, DELETE, DDL,
+  // VACUUM, ...), as written and trimmed; nullopt when every statement only reads. Statements are
+  // prepared, never run; checking stops at the first one that does not prepare (it may name a
+  // table an earlier statement creates), and that one is left to fail when it runs.
+  std::optional<std::string> first_writing_statement(const std::string& sql) const;
+  // Tensors whose file path, as the `report` view prints it (the run's source root joined with
+  // the file's relative path, or the root itself for a single-file run), is `path`; only those
+  // whose name inside the file is `name` unless `name` is empty. Ascending by id.
+  std::vector<TensorRow> find_tensors_by_report_path(const std::string& path, const std::string& name) const;
+  // The logical token (after the warm-up remap) of an op node; nullopt for a warm-up or no token.
+  std::optional<std::int64_t> logical_token(std::int64_t op_node_id) const;
+
  private:
   std::string path_;
   std::unique_ptr<SQLite::Database> db_;
