@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -81,18 +82,25 @@ void AtbTensorWriter::tensor(const std::filesystem::path& path, AtbDtype dtype, 
       std::memcpy(payload_.data() + 2 * i, &h, 2);
     }
   }
+  write_atb_tensor_file(path, static_cast<int>(dtype), dims, payload_, stats_);
+}
+
+void write_atb_tensor_file(const std::filesystem::path& path, int dtype_code, const std::vector<std::int64_t>& dims,
+                           std::span<const std::uint8_t> payload, DumpStats& stats) {
   std::string dims_text;
   for (std::size_t i = 0; i < dims.size(); ++i) dims_text += (i ? "," : "") + std::to_string(dims[i]);
-  const std::string len = std::to_string(payload_.size());
-  header_ = "$Version=1.0\n$Object.Count=1\n$Object.Length=" + len + "\nformat=2\ndtype=" +
-            std::to_string(static_cast<int>(dtype)) + "\ndims=" + dims_text + "\n$Object.data=0," + len + "\n$End=1\n";
+  const std::string len = std::to_string(payload.size());
+  const std::string header = "$Version=1.0\n$Object.Count=1\n$Object.Length=" + len +
+                             "\nformat=2\ndtype=" + std::to_string(dtype_code) + "\ndims=" + dims_text +
+                             "\n$Object.data=0," + len + "\n$End=1\n";
   std::filesystem::create_directories(path.parent_path());
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(header_.data(), static_cast<std::streamsize>(header_.size()));
-  f.write(reinterpret_cast<const char*>(payload_.data()), static_cast<std::streamsize>(payload_.size()));
-  stats_.files += 1;
-  stats_.bytes += header_.size() + payload_.size();
-  stats_.largest = std::max<std::uint64_t>(stats_.largest, payload_.size());
+  f.write(header.data(), static_cast<std::streamsize>(header.size()));
+  f.write(reinterpret_cast<const char*>(payload.data()), static_cast<std::streamsize>(payload.size()));
+  if (!f) throw std::runtime_error("cannot write " + path.string());
+  stats.files += 1;
+  stats.bytes += header.size() + payload.size();
+  stats.largest = std::max<std::uint64_t>(stats.largest, payload.size());
 }
 
 DumpStats write_atb_dump(const std::filesystem::path& out, const DumpSpec& spec) {

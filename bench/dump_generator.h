@@ -3,6 +3,7 @@
 // for benchmarks and the README demo. Deterministic for a given seed.
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,8 +48,12 @@ class AtbTensorWriter {
   DumpStats& stats_;
   std::uint64_t noise_state_;
   std::vector<std::uint8_t> payload_;  // reused: no fresh pages per file
-  std::string header_;
 };
+
+// One ATB TensorBinFile (full header, one `data` object) holding `payload` as it is; counted in
+// `stats`. `dtype_code` is ATB's (docs/formats.md, "ATB dtype codes").
+void write_atb_tensor_file(const std::filesystem::path& path, int dtype_code, const std::vector<std::int64_t>& dims,
+                           std::span<const std::uint8_t> payload, DumpStats& stats);
 
 // Writes {out}/msit_dump_20250101_000000/... and returns what was written.
 DumpStats write_atb_dump(const std::filesystem::path& out, const DumpSpec& spec);

@@ -108,13 +108,43 @@ int main(int argc, char** argv) {
       {"msit.json", R"({"0": {"0": ["golden/0_a.npy", "my/0_a.npy"], "1": ["g/1.npy", "m/1.npy"]}})"},
       {"aclcmp.json", R"({"3": {"0": "acl_tensor/3.bin", "1": ["acl_tensor/3_1.bin"]}})"},
   };
+  const std::string op_io_header =
+      "CaseNum|CaseName|OpName|OpParam|InNum|InDType|InFormat|InShape|OutNum|OutDType|OutFormat|OutShape|"
+      "DataGenType|DataGenRange|InTensorFile|OutTensorFile|TestType|TestLevel|FromModel|SocVersion|ExpectedError\n";
+  const std::vector<std::pair<std::string, std::string>> op_io = {
+      {"operation.csv",
+       op_io_header + "1|SplitOperation_2_0_31|SplitOperation_2_0_3|{\"splitDim\":-1,\"splitNum\":2}|1|float16|nd|"
+                      "4,8|2|float16;float16|nd;nd|4,4;4,4|customize| |/d/tensors/0_1/0/2_L/0_S/3_SplitOperation/"
+                      "before/intensor0.bin|/d/tensors/0_1/0/2_L/0_S/3_SplitOperation/before/outtensor0.bin;"
+                      "/d/tensors/0_1/0/2_L/0_S/3_SplitOperation/before/outtensor1.bin| | | | |NO_ERROR\n\n"},
+      {"curated.csv",
+       "CaseNum|CaseName |OpName       |OpParam |InNum|InDType|InFormat|InShape|OutNum|OutDType|"
+       "OutFormat|OutShape|DataGenType|DataGenRange|InTensorFile|OutTensorFile|ExpectedError|TestLevel|"
+       "FromModel|SocVersion|TestType\n1 |r |RopeOperation|{\"rotaryCoeff\": 2}|2 |float16;uint32|nd;nd|"
+       "3,8;|1|float16|nd|3,8|random;random|0,1;2,2| | |NO_ERROR | |m |Ascend910B |Function\n"},
+  };
+  const std::vector<std::pair<std::string, std::string>> cpu_profiling = {
+      {"statistic.txt",
+       "[LinearOperation_2_0_1]:totalTime:120, runnerSetupTime:41, setupCacheHitCount:0\n"
+       "[LinearOperation_2_0_1]:totalTime:900, kernelExecuteTime:750\n"},
+      {"statistic.csv",
+       "opname,execute_kernelExecuteTime,setup_runnerSetupTime\nLinearOperation_2_0_1,750,41\n"
+       "\"RmsNormOperation_2_0_0\",,4\n"},
+  };
   const std::vector<std::pair<std::string, const std::vector<std::pair<std::string, std::string>>*>> targets = {
-      {"atb_bin", &atb}, {"npy", &npy},           {"safetensors", &safetensors},
-      {"pth", &pth},     {"unpickler", &pickles}, {"metadata_labels", &labels}};
+      {"atb_bin", &atb},
+      {"npy", &npy},
+      {"safetensors", &safetensors},
+      {"pth", &pth},
+      {"unpickler", &pickles},
+      {"metadata_labels", &labels},
+      {"op_io_csv", &op_io},
+      {"cpu_profiling", &cpu_profiling}};
   for (const auto& [target, seeds] : targets) {
     for (const auto& [name, content] : *seeds) {
       write(out / target, name, content);
-      if (target != "unpickler" && target != "metadata_labels") write(out / "tensor_file", name, content);
+      if (target == "atb_bin" || target == "npy" || target == "safetensors" || target == "pth")
+        write(out / "tensor_file", name, content);
     }
   }
   return 0;

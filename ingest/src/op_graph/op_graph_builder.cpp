@@ -301,6 +301,7 @@ OpGraphReport build_op_graph(IngestTransaction& tx) {
   link_atb_nodes(tx);
   link_torch_modules(tx, rep);
   tx.run_sql(sql::finalize_op_graph, {tx.run_id()});
+  add_probe_side_files(tx, rep);
   return rep;
 }
 

@@ -17,6 +17,11 @@ struct OpGraphReport {
 
 OpGraphReport build_op_graph(IngestTransaction& tx);
 
+// Parses the run's operation/kernel io CSVs and cpu_profiling files (kept in `files.content`)
+// into their tables, linked to the finished op graph; part of build_op_graph. Bad lines and
+// refused files go to rep.errors as ('{rel path}:{line}' or the rel path, reason).
+void add_probe_side_files(IngestTransaction& tx, OpGraphReport& rep);
+
 // --- pieces, exposed for tests ---
 
 // A node of model_tree.json in post-order (children before parents; children in file order,

@@ -21,7 +21,7 @@ class Statement;
 
 namespace aitdb {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 inline constexpr const char* kDefaultDbPath = "aitdb.db";
 inline constexpr const char* kToolVersion = "0.1.0";
 
@@ -187,6 +187,62 @@ struct ErrcheckResultRow {
   std::int64_t inf_count = 0;
   std::int64_t saturated_count = 0;
   bool first_overflow = false;
+};
+
+// Where a side file's line points in the op graph: a node of one rank's token folder. The rank is
+// named by its folder when the line gives it (a tensor path), else by its process id.
+struct OpNodeKey {
+  std::optional<std::string> rank_key;
+  std::optional<std::int64_t> pid;
+  std::string folder;
+  std::string id_path;
+};
+
+// One input or output listed on an op io CSV row (docs/formats.md, "Operation and kernel io CSV").
+struct OpIoTensorRecord {
+  std::string io;  // in | out
+  std::int64_t io_index = 0;
+  std::string dtype;
+  std::string format;
+  std::vector<std::int64_t> shape;
+  std::optional<std::string> file_path;  // as written
+  // What file_path names inside the run: the op directory, the phase and the file's own io/index.
+  std::optional<OpNodeKey> node;
+  std::string phase;
+  std::string file_io;
+  std::int64_t file_index = 0;
+};
+
+// One data row of an op io CSV, with the op it describes.
+struct OpIoRecord {
+  std::int64_t line = 0;
+  std::string kind;  // operation | kernel
+  std::optional<std::int64_t> pid;
+  std::optional<std::int64_t> execute_count;
+  std::optional<std::int64_t> case_num;
+  std::string op_name;
+  std::optional<std::string> op_type;
+  std::optional<std::string> id_path;
+  std::string op_param;
+  std::int64_t in_num = 0;
+  std::int64_t out_num = 0;
+  std::optional<std::string> data_gen_type, data_gen_range, test_type, test_level, from_model, soc_version,
+      expected_error;
+  std::optional<OpNodeKey> node;
+  std::vector<OpIoTensorRecord> tensors;
+};
+
+// One key of one cpu_profiling line (or one cell of msit's converted CSV).
+struct CpuProfilingRecord {
+  std::int64_t line = 0;
+  std::optional<std::int64_t> pid;
+  std::optional<std::int64_t> execute_count;
+  std::string op_name;
+  std::optional<std::string> id_path;
+  std::string phase;  // setup | execute
+  std::string key;
+  double value = 0;
+  std::optional<OpNodeKey> node;
 };
 
 struct LabelRow {
@@ -390,6 +446,13 @@ class IngestTransaction {
   void run_sql(const std::string& sql, const std::vector<SqlValue>& params,
                const std::function<void(const std::vector<SqlValue>&)>& on_row = {});
   void add_error(const std::string& rel_path, const std::string& reason);
+  // --- probe side files (schema/src/op_io_store.cpp), after the op graph is built ---
+  // Rows of one op io CSV (file_id: its `files` row), each linked to the op node its key names
+  // and each listed tensor to the stored tensor its path names (inputs: the named phase, else the
+  // other; outputs: after/ first, where an output exists once the op ran). Returns how many
+  // listed tensor paths named no stored tensor.
+  std::int64_t add_op_io_rows(std::int64_t file_id, const std::vector<OpIoRecord>& rows);
+  void add_cpu_profiling(std::int64_t file_id, const std::vector<CpuProfilingRecord>& records);
   void add_label(std::int64_t file_id, const LabelRow& label);
   // Replaces the run's options JSON (what the ingest learnt while walking, e.g. the source signature).
   void set_run_options(const std::string& options_json);
