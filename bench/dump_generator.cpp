@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "aitdb/schema/tensor_formats.h"
+
 namespace aitdb::bench {
 namespace {
 
@@ -81,11 +83,7 @@ void AtbTensorWriter::tensor(const std::filesystem::path& path, AtbDtype dtype, 
       std::memcpy(payload_.data() + 2 * i, &h, 2);
     }
   }
-  std::string dims_text;
-  for (std::size_t i = 0; i < dims.size(); ++i) dims_text += (i ? "," : "") + std::to_string(dims[i]);
-  const std::string len = std::to_string(payload_.size());
-  header_ = "$Version=1.0\n$Object.Count=1\n$Object.Length=" + len + "\nformat=2\ndtype=" +
-            std::to_string(static_cast<int>(dtype)) + "\ndims=" + dims_text + "\n$Object.data=0," + len + "\n$End=1\n";
+  header_ = formats::atb_bin_header(static_cast<int>(dtype), 2, dims, payload_.size());
   std::filesystem::create_directories(path.parent_path());
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f.write(header_.data(), static_cast<std::streamsize>(header_.size()));
