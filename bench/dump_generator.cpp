@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "aitdb/schema/tensor_formats.h"
+
 namespace aitdb::bench {
 namespace {
 
@@ -87,12 +89,7 @@ void AtbTensorWriter::tensor(const std::filesystem::path& path, AtbDtype dtype, 
 
 void write_atb_tensor_file(const std::filesystem::path& path, int dtype_code, const std::vector<std::int64_t>& dims,
                            std::span<const std::uint8_t> payload, DumpStats& stats) {
-  std::string dims_text;
-  for (std::size_t i = 0; i < dims.size(); ++i) dims_text += (i ? "," : "") + std::to_string(dims[i]);
-  const std::string len = std::to_string(payload.size());
-  const std::string header = "$Version=1.0\n$Object.Count=1\n$Object.Length=" + len +
-                             "\nformat=2\ndtype=" + std::to_string(dtype_code) + "\ndims=" + dims_text +
-                             "\n$Object.data=0," + len + "\n$End=1\n";
+  const std::string header = formats::atb_bin_header(dtype_code, 2, dims, payload.size());
   std::filesystem::create_directories(path.parent_path());
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f.write(header.data(), static_cast<std::streamsize>(header.size()));

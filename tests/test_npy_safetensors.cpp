@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <nlohmann/json.hpp>
+
 #include "aitdb/ingest/readers.h"
 #include "aitdb/schema/errors.h"
+#include "aitdb/schema/tensor_formats.h"
 #include "test_support.h"
 
 namespace aitdb::ingest {
@@ -36,7 +40,8 @@ TEST(NpyReader, COrderLittleEndian) {
 TEST(NpyReader, FortranOrderIsTransposedToRowMajor) {
   TempDir d;
   // [[0,1,2],[3,4,5]] in column-major order is 0,3,1,4,2,5.
-  test::write_file(d / "f.npy", test::npy("<i4", {2, 3}, test::bytes_of(std::vector<std::int32_t>{0, 3, 1, 4, 2, 5}), true));
+  test::write_file(d / "f.npy",
+                   test::npy("<i4", {2, 3}, test::bytes_of(std::vector<std::int32_t>{0, 3, 1, 4, 2, 5}), true));
   const auto t = read_npy(d / "f.npy", kLimits);
   EXPECT_EQ(t[0].data, test::bytes_of(std::vector<std::int32_t>{0, 1, 2, 3, 4, 5}));
   // 3-D: shape (2,2,2), F-order element (i,j,k) at i + 2j + 4k.
@@ -72,7 +77,8 @@ TEST(NpyReader, EmptyScalarBoolAndV2Header) {
   const std::string dict = v1.substr(10);
   std::string v2 = "\x93NUMPY\x02\x00"s;
   const std::uint32_t n = static_cast<std::uint32_t>(dict.size() - 2);
-  v2 += std::string(reinterpret_cast<const char*>(&n), 4) + dict.substr(0, dict.size() - 2) + dict.substr(dict.size() - 2);
+  v2 += std::string(reinterpret_cast<const char*>(&n), 4) + dict.substr(0, dict.size() - 2) +
+        dict.substr(dict.size() - 2);
   test::write_file(d / "v2.npy", v2);
   EXPECT_EQ(read_npy(d / "v2.npy", kLimits)[0].data, test::bytes_of(std::vector<std::int16_t>{7}));
 }
@@ -83,7 +89,8 @@ TEST(NpyReader, RefusesNonTensorsAndHostileHeaders) {
   expect_refused(r, d, test::npy("|O", {1}, std::vector<std::byte>(8)), "Python objects");
   expect_refused(r, d, test::npy("<U8", {}, std::vector<std::byte>(32)), "strings");
   expect_refused(r, d, test::npy("|V2", {1}, std::vector<std::byte>(2)), "void");
-  expect_refused(r, d, "\x93NUMPY\x01\x00\x40\x00{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1,), }     \n"s,
+  expect_refused(r, d,
+                 "\x93NUMPY\x01\x00\x40\x00{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1,), }     \n"s,
                  "structured");
   expect_refused(r, d, test::npy("<f4", {4}, std::vector<std::byte>(8)), "truncated payload");
   expect_refused(r, d, test::npy("<f4", {1LL << 40, 1LL << 40}, {}), "overflows");
@@ -136,6 +143,92 @@ TEST(SafetensorsReader, RefusesLyingHeaders) {
   expect_refused(r, d, test::safetensors({{"a", "Q4", {2}, std::vector<std::byte>(2)}}), "unsupported dtype Q4");
   expect_refused(r, d, "\x05\0\0\0\0\0\0\0{\"a\":"s, "not valid JSON");
   expect_refused(r, d, "\x02\0\0\0\0\0\0"s, "too short");
+}
+
+// The one writer per format and the one dtype table, checked against numpy, torch and a plain
+// struct+json parse of safetensors (tests/py/check_formats.py), and read back by our own readers.
+TEST(FormatWriters, NumpyTorchAndOurReadersAgree) {
+  constexpr std::uint16_t kHalfZeroToFive[] = {0x0000, 0x3C00, 0x4000, 0x4200, 0x4400, 0x4500};
+  TempDir d;
+  const std::vector<std::int64_t> shape{2, 3};
+  std::string storages;
+  int npy_written = 0;
+  for (int i = 0; i < kDTypeCount; ++i) {
+    const auto t = static_cast<DType>(i);
+    const DTypeInfo& info = dtype_info(t);
+    // Table lookups lead back to the same row.
+    if (!info.numpy_descr.empty()) EXPECT_EQ(dtype_from_numpy_code(info.numpy_descr.substr(1)), t) << info.name;
+    if (!info.safetensors_name.empty()) EXPECT_EQ(dtype_from_safetensors_name(info.safetensors_name), t) << info.name;
+    EXPECT_EQ(dtype_from_torch_storage(info.torch_storage), t) << info.name;
+    if (info.ge_code >= 0) EXPECT_EQ(dtype_from_ge_code(info.ge_code), t) << info.name;
+    storages += std::string(info.torch_storage) + "\n";
+    if (info.numpy_descr.empty() || info.is_complex) continue;
+    // Element k holds the value k (bool: k != 0), in the dtype's own encoding.
+    std::vector<std::byte> data(6 * info.itemsize);
+    for (std::size_t k = 0; k < 6; ++k) {
+      std::byte* p = data.data() + k * info.itemsize;
+      if (t == DType::Float32) {
+        const float v = float(k);
+        std::memcpy(p, &v, 4);
+      } else if (t == DType::Float64) {
+        const double v = double(k);
+        std::memcpy(p, &v, 8);
+      } else if (t == DType::Float16) {
+        std::memcpy(p, &kHalfZeroToFive[k], 2);
+      } else if (t == DType::Bool) {
+        p[0] = std::byte{k != 0};
+      } else {
+        const std::uint64_t v = k;
+        std::memcpy(p, &v, info.itemsize);
+      }
+    }
+    const std::string name = std::string(info.name) + ".npy";
+    test::write_file(
+        d / name, formats::npy_header(t, shape) + std::string(reinterpret_cast<const char*>(data.data()), data.size()));
+    const auto back = read_npy(d / name, kLimits);
+    ASSERT_EQ(back.size(), 1U);
+    EXPECT_EQ(back[0].dtype, t);
+    EXPECT_EQ(back[0].shape, shape);
+    EXPECT_EQ(back[0].data, data) << name;
+    ++npy_written;
+  }
+  EXPECT_THROW(formats::npy_header(DType::BFloat16, shape), FormatError);
+  test::write_file(d / "storages.txt", storages);
+  const std::vector<float> w{1.5F, -2.0F, 3.25F};
+  const std::vector<std::int64_t> w_shape{3};
+  const std::vector<std::int64_t> ids_shape{2};
+  const std::vector<formats::SafetensorsEntryInfo> entries{{"w", "F32", w_shape, 12}, {"ids", "I64", ids_shape, 16}};
+  std::string st = formats::safetensors_header(entries);
+  st.append(reinterpret_cast<const char*>(w.data()), 12);
+  st.append(16, '\0');
+  test::write_file(d / "two.safetensors", st);
+  const auto st_back = read_safetensors(d / "two.safetensors", kLimits);
+  ASSERT_EQ(st_back.size(), 2U);
+
+  const auto out = d / "found.json";
+  ASSERT_EQ(test::run_python("check_formats.py", {d.path().string(), out.string()}), 0);
+  const auto found = nlohmann::json::parse(test::read_file(out));
+  ASSERT_EQ(found["npy"].size(), static_cast<std::size_t>(npy_written));
+  for (const auto& [name, a] : found["npy"].items()) {
+    const auto t = dtype_from_name(name.substr(0, name.size() - 4)).value();
+    EXPECT_EQ(a["dtype"].get<std::string>(), dtype_info(t).numpy_descr) << name;
+    EXPECT_EQ(a["shape"], nlohmann::json(shape)) << name;
+    for (int k = 0; k < 6; ++k)
+      EXPECT_EQ(a["values"][k].get<double>(), t == DType::Bool ? double(k != 0) : double(k)) << name;
+  }
+  const auto& two = found["safetensors"]["two.safetensors"];
+  EXPECT_TRUE(two["covered"].get<bool>());
+  EXPECT_EQ(two["metadata"]["format"], "pt");
+  EXPECT_EQ(two["entries"]["w"]["f32"], nlohmann::json({1.5, -2.0, 3.25}));
+  EXPECT_EQ(two["entries"]["ids"]["nbytes"], 16);
+  // Every storage class this torch knows names the dtype our table gives it.
+  int known = 0;
+  for (const auto& [cls, dtype] : found["storages"].items()) {
+    if (dtype.is_null()) continue;  // a class newer than Debian's torch
+    ++known;
+    EXPECT_EQ(dtype.get<std::string>(), dtype_info(*dtype_from_torch_storage(cls)).torch_name) << cls;
+  }
+  EXPECT_GE(known, 10);
 }
 
 }  // namespace

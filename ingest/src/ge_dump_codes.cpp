@@ -16,24 +16,6 @@ constexpr std::array<std::string_view, 32> kGeDtypeNames = {
     "DT_QUINT8",        "DT_QUINT16",        "DT_RESOURCE",  "DT_STRING_REF", "DT_DUAL",  "DT_VARIANT", "DT_BF16",
     "DT_INT4",          "DT_UINT1",          "DT_INT2",      "DT_UINT2"};
 
-// Only exact equivalents. Quantised and dual types (QINT8, DUAL_SUB_INT8 …) carry meaning the dump
-// does not hold (scales, the pair they belong to), and
-// the values ≥ 32 (fp8, hifloat8, fp4) are not confirmed for the dump enum, so both are refused.
-constexpr std::array<std::pair<int, DType>, 15> kGeDtypes = {{{1, DType::Float32},
-                                                              {2, DType::Float16},
-                                                              {3, DType::Int8},
-                                                              {4, DType::UInt8},
-                                                              {5, DType::Int16},
-                                                              {6, DType::UInt16},
-                                                              {7, DType::Int32},
-                                                              {8, DType::Int64},
-                                                              {9, DType::UInt32},
-                                                              {10, DType::UInt64},
-                                                              {11, DType::Bool},
-                                                              {12, DType::Float64},
-                                                              {16, DType::Complex64},
-                                                              {17, DType::Complex128},
-                                                              {27, DType::BFloat16}}};
 
 constexpr std::array<std::string_view, 50> kGeFormatNames = {"NCHW",
                                                              "NHWC",
@@ -91,13 +73,6 @@ constexpr int kFractalNz = 29;
 constexpr std::array<int, 13> kRowMajorFormats = {0, 1, 2, 14, 16, 26, 27, 30, 31, 34, 35, 36, 47};
 
 }  // namespace
-
-std::optional<DType> dtype_from_ge_code(int code) {
-  for (const auto& [c, t] : kGeDtypes) {
-    if (c == code) return t;
-  }
-  return std::nullopt;
-}
 
 std::string ge_dtype_name(int code) {
   if (code >= 0 && static_cast<std::size_t>(code) < kGeDtypeNames.size()) {

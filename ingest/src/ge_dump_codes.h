@@ -7,9 +7,10 @@
 
 namespace aitdb::ingest {
 
-// GE OutputDataType value → our dtype; nullopt for types aitdb does not store (strings, quantised
-// and sub-byte types, resources), which the reader refuses with ge_dtype_name() in the reason.
-std::optional<DType> dtype_from_ge_code(int code);
+// GE OutputDataType values map to our dtypes through the one dtype table (aitdb::dtype_from_ge_code
+// in schema/dtype.h): only exact equivalents; quantised, dual and sub-byte types, strings and
+// resources carry meaning the dump does not hold, and the reader refuses them with
+// ge_dtype_name() in the reason.
 std::string ge_dtype_name(int code);  // "DT_FLOAT16", or "GE dtype 40" when unknown
 
 std::string ge_format_name(int code);  // "FRACTAL_NZ", or "GE format 77" when unknown

@@ -149,16 +149,9 @@ Descr parse_descr(const ByteSource& f, const std::string& d) {
   if (kind == 'U' || kind == 'S' || kind == 'a') f.fail("npy holds strings (descr '" + d + "'), not a numeric tensor");
   if (kind == 'V') f.fail("npy holds raw void records (descr '" + d + "'), whose element type is unknown");
   if (kind == 'M' || kind == 'm') f.fail("npy holds datetimes (descr '" + d + "'), not a numeric tensor");
-  static const std::pair<std::string_view, DType> kMap[] = {
-      {"f2", DType::Float16}, {"f4", DType::Float32}, {"f8", DType::Float64}, {"i1", DType::Int8},
-      {"i2", DType::Int16},   {"i4", DType::Int32},   {"i8", DType::Int64},   {"u1", DType::UInt8},
-      {"u2", DType::UInt16},  {"u4", DType::UInt32},  {"u8", DType::UInt64},  {"b1", DType::Bool},
-      {"c8", DType::Complex64}, {"c16", DType::Complex128}};
   std::string key(1, kind);
   key += size;
-  for (const auto& [k, t] : kMap) {
-    if (k == key) return {t, order == '>'};
-  }
+  if (const auto t = dtype_from_numpy_code(key)) return {*t, order == '>'};
   f.fail("unsupported npy descr '" + d + "'");
 }
 

@@ -13,22 +13,6 @@ constexpr std::size_t kMaxObjects = 8U << 20U;
 constexpr std::size_t kMaxMemo = 1U << 20U;
 constexpr std::uint32_t kEmpty = std::numeric_limits<std::uint32_t>::max();
 
-struct StorageName {
-  const char* name;
-  DType dtype;
-};
-constexpr StorageName kStorages[] = {
-    {"DoubleStorage", DType::Float64},   {"FloatStorage", DType::Float32},
-    {"HalfStorage", DType::Float16},     {"BFloat16Storage", DType::BFloat16},
-    {"LongStorage", DType::Int64},       {"IntStorage", DType::Int32},
-    {"ShortStorage", DType::Int16},      {"CharStorage", DType::Int8},
-    {"ByteStorage", DType::UInt8},       {"BoolStorage", DType::Bool},
-    {"ComplexFloatStorage", DType::Complex64}, {"ComplexDoubleStorage", DType::Complex128},
-    {"UInt16Storage", DType::UInt16},    {"UInt32Storage", DType::UInt32},
-    {"UInt64Storage", DType::UInt64},    {"Float8_e5m2Storage", DType::Float8E5M2},
-    {"Float8_e4m3fnStorage", DType::Float8E4M3FN},
-};
-
 // The only callables a tensor pickle may name (docs/formats.md).
 constexpr std::pair<const char*, const char*> kCallables[] = {
     {"torch._utils", "_rebuild_tensor_v2"},
@@ -109,7 +93,7 @@ void SafeUnpickler::memo_put(std::uint64_t slot, std::uint32_t obj) {
 std::uint32_t SafeUnpickler::global(const std::string& module, const std::string& name) {
   bool allowed = false;
   if (module == "torch") {
-    for (const auto& s : kStorages) allowed = allowed || name == s.name;
+    allowed = dtype_from_torch_storage(name).has_value();
   }
   for (const auto& [m, n] : kCallables) allowed = allowed || (module == m && name == n);
   if (!allowed) fail("refers to " + module + "." + name + ", which is not on the tensor allow-list (refused)");
@@ -147,14 +131,9 @@ std::uint32_t SafeUnpickler::persistent_load(std::uint32_t pid) {
   if (key.kind != PyObject::Kind::Str || loc.kind != PyObject::Kind::Str) fail("storage key/location are not strings");
   PyObject o;
   o.kind = PyObject::Kind::Storage;
-  bool found = false;
-  for (const auto& s : kStorages) {
-    if (type.s2 == s.name) {
-      o.dtype = s.dtype;
-      found = true;
-    }
-  }
-  if (!found) fail("storage type torch." + type.s2 + " is not supported");
+  const auto storage_dtype = dtype_from_torch_storage(type.s2);
+  if (!storage_dtype) fail("storage type torch." + type.s2 + " is not supported");
+  o.dtype = *storage_dtype;
   o.s = key.s;
   o.s2 = loc.s;
   o.i = as_int(t.items[4], "storage size");

@@ -11,18 +11,6 @@ namespace {
 constexpr std::uint64_t kMaxHeader = 100ULL << 20U;  // the format's own reference limit
 constexpr std::size_t kMaxRank = 64;                 // as the ATB and npy readers
 
-std::optional<DType> safetensors_dtype(const std::string& s) {
-  static const std::pair<const char*, DType> kMap[] = {
-      {"F32", DType::Float32}, {"F16", DType::Float16}, {"BF16", DType::BFloat16}, {"F64", DType::Float64},
-      {"I8", DType::Int8},     {"U8", DType::UInt8},    {"I16", DType::Int16},     {"U16", DType::UInt16},
-      {"I32", DType::Int32},   {"U32", DType::UInt32},  {"I64", DType::Int64},     {"U64", DType::UInt64},
-      {"BOOL", DType::Bool},   {"C64", DType::Complex64}, {"F8_E4M3", DType::Float8E4M3FN},
-      {"F8_E5M2", DType::Float8E5M2}};
-  for (const auto& [k, t] : kMap) {
-    if (s == k) return t;
-  }
-  return std::nullopt;
-}
 
 std::vector<DecodedTensor> read_safetensors_from(const ByteSource& f) {
   if (f.size() < 8) f.fail("truncated: too short for a safetensors header");
@@ -54,7 +42,7 @@ std::vector<DecodedTensor> read_safetensors_from(const ByteSource& f) {
         entry["data_offsets"].size() != 2) {
       f.fail(where + " lacks dtype, shape or data_offsets");
     }
-    const auto dtype = safetensors_dtype(entry["dtype"].get<std::string>());
+    const auto dtype = dtype_from_safetensors_name(entry["dtype"].get<std::string>());
     if (!dtype) f.fail(where + " has unsupported dtype " + entry["dtype"].get<std::string>());
     Entry e;
     e.tensor.name = name;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "aitdb/schema/errors.h"
+#include "aitdb/schema/tensor_formats.h"
 
 namespace aitdb::query {
 namespace fs = std::filesystem;
@@ -53,22 +54,6 @@ void write_new_file(const fs::path& out, const std::string& header, const std::b
   write_all(header.data(), header.size());
   write_all(data, n);
   if (::close(fd) != 0) throw IoError(out.string(), std::string("close failed: ") + std::strerror(errno));
-}
-
-std::string npy_header(const std::string& descr, const std::vector<std::int64_t>& shape) {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
-  for (std::size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
-  dict += "), }";
-  // Pad with spaces so magic + version + length + dict + '\n' is a multiple of 64.
-  std::size_t total = 10 + dict.size() + 1;
-  dict.append((64 - total % 64) % 64, ' ');
-  dict += '\n';
-  std::string h = "\x93NUMPY";
-  h += '\x01';
-  h += '\x00';
-  h += static_cast<char>(dict.size() & 0xFFU);
-  h += static_cast<char>((dict.size() >> 8U) & 0xFFU);
-  return h + dict;
 }
 
 }  // namespace
@@ -209,16 +194,10 @@ DType export_tensor(const Store& store, const TensorRow& t, const fs::path& out,
     bytes = std::move(conv);
     dtype = DType::Float32;
   }
-  std::string header;
-  if (fmt == ExportFormat::Npy) {
-    header = npy_header(std::string(dtype_info(dtype).numpy_descr), *t.shape);
-  } else {
-    std::string dims;
-    for (std::size_t i = 0; i < t.shape->size(); ++i) dims += (i ? "," : "") + std::to_string((*t.shape)[i]);
-    header = "$Version=1.0\n$Object.Count=1\n$Object.Length=" + std::to_string(bytes.size()) +
-             "\nformat=" + std::to_string(t.format.value_or(2)) + "\ndtype=" + std::to_string(dtype_info(dtype).acl_code) +
-             "\ndims=" + dims + "\n$Object.data=0," + std::to_string(bytes.size()) + "\n$End=1\n";
-  }
+  const std::string header =
+      fmt == ExportFormat::Npy
+          ? formats::npy_header(dtype, *t.shape)
+          : formats::atb_bin_header(dtype_info(dtype).acl_code, t.format.value_or(2), *t.shape, bytes.size());
   write_new_file(out, header, bytes.data(), bytes.size());
   return dtype;
 }

@@ -14,27 +14,31 @@
 namespace aitdb {
 namespace {
 
+// The one dtype table: every code and name a dump flavour uses for a type (docs/readers.md).
+// GE's dump enum only lists exact equivalents; fp8 there is not confirmed, so it has none.
+// clang-format off
 constexpr std::array<DTypeInfo, kDTypeCount> kInfos{{
-    {DType::Float32, "float32", 4, 0, "<f4", "torch.float32", false},
-    {DType::Float16, "float16", 2, 1, "<f2", "torch.float16", false},
+    {DType::Float32, "float32", 4, 0, "<f4", "torch.float32", false, "F32", "FloatStorage", 1},
+    {DType::Float16, "float16", 2, 1, "<f2", "torch.float16", false, "F16", "HalfStorage", 2},
     // numpy has no bfloat16 (ml_dtypes' arrays save as raw '<V2' records, which numpy loads as
     // opaque bytes): no descr, so .npy export writes these values as float32 (docs/readers.md).
-    {DType::BFloat16, "bfloat16", 2, 27, "", "torch.bfloat16", false},
-    {DType::Int8, "int8", 1, 2, "|i1", "torch.int8", false},
-    {DType::UInt8, "uint8", 1, 4, "|u1", "torch.uint8", false},
-    {DType::Int16, "int16", 2, 6, "<i2", "torch.int16", false},
-    {DType::UInt16, "uint16", 2, 7, "<u2", "torch.uint16", false},
-    {DType::Int32, "int32", 4, 3, "<i4", "torch.int32", false},
-    {DType::UInt32, "uint32", 4, 8, "<u4", "torch.uint32", false},
-    {DType::Int64, "int64", 8, 9, "<i8", "torch.int64", false},
-    {DType::UInt64, "uint64", 8, 10, "<u8", "torch.uint64", false},
-    {DType::Float64, "float64", 8, 11, "<f8", "torch.float64", false},
-    {DType::Bool, "bool", 1, 12, "|b1", "torch.bool", false},
-    {DType::Complex64, "complex64", 8, 16, "<c8", "torch.complex64", true},
-    {DType::Complex128, "complex128", 16, 17, "<c16", "torch.complex128", true},
-    {DType::Float8E4M3FN, "float8_e4m3fn", 1, 36, "", "torch.float8_e4m3fn", false},
-    {DType::Float8E5M2, "float8_e5m2", 1, 35, "", "torch.float8_e5m2", false},
+    {DType::BFloat16, "bfloat16", 2, 27, "", "torch.bfloat16", false, "BF16", "BFloat16Storage", 27},
+    {DType::Int8, "int8", 1, 2, "|i1", "torch.int8", false, "I8", "CharStorage", 3},
+    {DType::UInt8, "uint8", 1, 4, "|u1", "torch.uint8", false, "U8", "ByteStorage", 4},
+    {DType::Int16, "int16", 2, 6, "<i2", "torch.int16", false, "I16", "ShortStorage", 5},
+    {DType::UInt16, "uint16", 2, 7, "<u2", "torch.uint16", false, "U16", "UInt16Storage", 6},
+    {DType::Int32, "int32", 4, 3, "<i4", "torch.int32", false, "I32", "IntStorage", 7},
+    {DType::UInt32, "uint32", 4, 8, "<u4", "torch.uint32", false, "U32", "UInt32Storage", 9},
+    {DType::Int64, "int64", 8, 9, "<i8", "torch.int64", false, "I64", "LongStorage", 8},
+    {DType::UInt64, "uint64", 8, 10, "<u8", "torch.uint64", false, "U64", "UInt64Storage", 10},
+    {DType::Float64, "float64", 8, 11, "<f8", "torch.float64", false, "F64", "DoubleStorage", 12},
+    {DType::Bool, "bool", 1, 12, "|b1", "torch.bool", false, "BOOL", "BoolStorage", 11},
+    {DType::Complex64, "complex64", 8, 16, "<c8", "torch.complex64", true, "C64", "ComplexFloatStorage", 16},
+    {DType::Complex128, "complex128", 16, 17, "<c16", "torch.complex128", true, "", "ComplexDoubleStorage", 17},
+    {DType::Float8E4M3FN, "float8_e4m3fn", 1, 36, "", "torch.float8_e4m3fn", false, "F8_E4M3", "Float8_e4m3fnStorage", -1},
+    {DType::Float8E5M2, "float8_e5m2", 1, 35, "", "torch.float8_e5m2", false, "F8_E5M2", "Float8_e5m2Storage", -1},
 }};
+// clang-format on
 
 struct AclName {
   std::string_view name;
@@ -245,6 +249,39 @@ std::optional<DType> dtype_from_name(std::string_view name) {
 std::optional<DType> dtype_from_acl_code(int code) {
   for (const auto& i : kInfos) {
     if (i.acl_code == code) return i.dtype;
+  }
+  return std::nullopt;
+}
+
+namespace {
+// The first row whose field `field` equals `key`; empty fields never match.
+template <typename Field>
+std::optional<DType> find_by(Field field, std::string_view key) {
+  if (key.empty()) return std::nullopt;
+  for (const auto& i : kInfos) {
+    if (field(i) == key) return i.dtype;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<DType> dtype_from_numpy_code(std::string_view code) {
+  return find_by([](const DTypeInfo& i) { return i.numpy_descr.empty() ? i.numpy_descr : i.numpy_descr.substr(1); },
+                 code);
+}
+
+std::optional<DType> dtype_from_safetensors_name(std::string_view name) {
+  return find_by([](const DTypeInfo& i) { return i.safetensors_name; }, name);
+}
+
+std::optional<DType> dtype_from_torch_storage(std::string_view storage_class) {
+  return find_by([](const DTypeInfo& i) { return i.torch_storage; }, storage_class);
+}
+
+std::optional<DType> dtype_from_ge_code(int code) {
+  if (code < 0) return std::nullopt;
+  for (const auto& i : kInfos) {
+    if (i.ge_code == code) return i.dtype;
   }
   return std::nullopt;
 }

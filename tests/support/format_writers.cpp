@@ -5,6 +5,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "aitdb/schema/tensor_formats.h"
+
 namespace aitdb::test {
 
 namespace {
@@ -20,10 +22,7 @@ std::string payload_str(const std::vector<std::byte>& p) {
 
 std::string atb_bin(int dtype_code, const std::vector<std::int64_t>& dims, const std::vector<std::byte>& payload,
                     int format) {
-  const std::string n = std::to_string(payload.size());
-  return "$Version=1.0\n$Object.Count=1\n$Object.Length=" + n + "\nformat=" + std::to_string(format) +
-         "\ndtype=" + std::to_string(dtype_code) + "\ndims=" + join_dims(dims) + "\n$Object.data=0," + n +
-         "\n$End=1\n" + payload_str(payload);
+  return formats::atb_bin_header(dtype_code, format, dims, payload.size()) + payload_str(payload);
 }
 
 std::string atb_bin_minimal(int dtype_code, const std::vector<std::int64_t>& dims,
@@ -40,36 +39,17 @@ std::string atb_bin_stats(int dtype_code, const std::vector<std::int64_t>& dims,
 
 std::string npy(const std::string& descr, const std::vector<std::int64_t>& shape, const std::vector<std::byte>& data,
                 bool fortran) {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': (";
-  for (std::size_t i = 0; i < shape.size(); ++i)
-    dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
-  dict += "), }";
-  const std::size_t total = 10 + dict.size() + 1;
-  dict.append((64 - total % 64) % 64, ' ');
-  dict += '\n';
-  std::string h = "\x93NUMPY";
-  h += '\x01';
-  h += '\x00';
-  h += static_cast<char>(dict.size() & 0xFFU);
-  h += static_cast<char>(dict.size() >> 8U);
-  return h + dict + payload_str(data);
+  return formats::npy_header(descr, shape, fortran) + payload_str(data);
 }
 
 std::string safetensors(const std::vector<SafetensorsEntry>& entries) {
-  std::string header = "{";
+  std::vector<formats::SafetensorsEntryInfo> infos;
   std::string buffer;
   for (const auto& e : entries) {
-    if (header.size() > 1) header += ",";
-    header += "\"" + e.name + "\":{\"dtype\":\"" + e.dtype + "\",\"shape\":[" + join_dims(e.shape) +
-              "],\"data_offsets\":[" + std::to_string(buffer.size()) + "," +
-              std::to_string(buffer.size() + e.data.size()) + "]}";
+    infos.push_back({e.name, e.dtype, e.shape, e.data.size()});
     buffer += payload_str(e.data);
   }
-  header += ",\"__metadata__\":{\"format\":\"pt\"}}";
-  std::string out(8, '\0');
-  std::uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFFU);
-  return out + header + buffer;
+  return formats::safetensors_header(infos) + buffer;
 }
 
 namespace {

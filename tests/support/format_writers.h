@@ -1,6 +1,10 @@
 #pragma once
-// Writers that build dump files byte by byte, independent of the readers they test. Shared by the
-// GoogleTest suites and the fuzz seed-corpus generator; nothing here depends on GoogleTest.
+// Dump files for the tests, byte by byte. Valid .npy, ATB .bin and .safetensors files come from the
+// project's one writer per format (aitdb/schema/tensor_formats.h); what is here adds the variants
+// only tests need (minimal and stats-only ATB files, any npy descr, torch.save zips and pickles,
+// deflated zip entries for bomb tests). The independent check of writers and readers alike is
+// numpy and torch (tests/py, FormatWriters.*). Shared by the GoogleTest suites and the fuzz
+// seed-corpus generator; nothing here depends on GoogleTest.
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -41,6 +41,9 @@ struct DTypeInfo {
   std::string_view numpy_descr; // descr written by export (little-endian); "" if numpy has no such type
   std::string_view torch_name;  // "torch.float16", as msit reports print it
   bool is_complex;
+  std::string_view safetensors_name;  // "F16"; "" if the format has no such type
+  std::string_view torch_storage;     // pickled storage class of torch.save: "HalfStorage"
+  int ge_code;                        // GE dump dtype enum (not aclDataType!); -1 if none
 };
 
 const DTypeInfo& dtype_info(DType t);
@@ -52,6 +55,12 @@ std::optional<DType> dtype_from_name(std::string_view name);  // canonical name
 std::optional<DType> dtype_from_acl_code(int code);
 // ATB's csv/string names ("float", "float16", "bf16", ...) and a few aliases.
 std::optional<DType> dtype_from_acl_name(std::string_view name);
+// numpy's type code without the byte order ("f2", "b1", "c16"), as in a .npy descr.
+std::optional<DType> dtype_from_numpy_code(std::string_view code);
+std::optional<DType> dtype_from_safetensors_name(std::string_view name);
+std::optional<DType> dtype_from_torch_storage(std::string_view storage_class);
+// GE dump dtype enum: exact equivalents only (quantised and sub-byte GE types are not stored).
+std::optional<DType> dtype_from_ge_code(int code);
 // Human-readable name for an aclDataType code aitdb cannot store, for error messages.
 std::string acl_code_description(int code);
 
