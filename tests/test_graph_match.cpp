@@ -231,6 +231,13 @@ TEST(GeFxMatcher, FusedOpIsTheFirstDivergenceAndEveryOutputDescPairs) {
   EXPECT_EQ(compare::compare_runs(s, "fx", "ge", o).pairs, 0U);
   o.rank = 0;
   EXPECT_EQ(compare::compare_runs(s, "fx", "ge", o).pairs, 14U);
+
+  // The same through the CLI: -gp/-mp ingest both, auto picks ge_fx, -r keeps rank 0, one report per rank.
+  const auto cli = test::run_aitdb({"compare", "--db", (d / "cli.db").string(), "-gp", (d / "msit_fx_dump").string(),
+                                    "-mp", ge.string(), "--inputs", "-r", "0", "-o", (d / "cli_out").string()});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_NE(cli.out.find("matcher ge_fx: 14 pairs"), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find("msit_cmp_report_rank0_"), std::string::npos) << cli.out;
 }
 
 TEST(GeGeMatcher, FusionOnVersusOffUsesExternalInputsAndTheLastPartsOutput) {
