@@ -24,6 +24,7 @@ struct CompareArgs {
   std::string metrics = "msit";
   std::string tokens;
   std::string rank_map;
+  std::int64_t rank = -1;  // -1: every rank both runs have
   std::vector<std::string> levels;
   std::string op_mapping_file;
   unsigned jobs = 0;
@@ -79,7 +80,8 @@ std::string rank_map_json(const std::string& spec) {
         item.find_first_of("\"\\") != std::string::npos) {
       throw UsageError("--rank-map takes GOLDEN:MY pairs separated by commas, e.g. 0:1,1:0 (got '" + item + "')");
     }
-    out += std::string(out.size() > 1 ? "," : "") + "\"" + item.substr(0, colon) + "\":\"" + item.substr(colon + 1) + "\"";
+    out +=
+        std::string(out.size() > 1 ? "," : "") + "\"" + item.substr(0, colon) + "\":\"" + item.substr(colon + 1) + "\"";
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -92,8 +94,9 @@ void print_pair(const char* label, const compare::PairSummary& f) {
               f.token ? (", token " + std::to_string(*f.token)).c_str() : "", f.my.c_str(), f.golden.c_str(),
               cos_text(f.cosine).c_str(), f.fail_reason.empty() ? "" : "  reason: ", f.fail_reason.c_str());
   if (f.error_origin) {
-    std::printf("  error  %s\n", *f.error_origin == "own" ? "own: my op fails opcheck on its own inputs"
-                                                         : "inherited: my op passes opcheck; its inputs already diverged");
+    std::printf("  error  %s\n", *f.error_origin == "own"
+                                     ? "own: my op fails opcheck on its own inputs"
+                                     : "inherited: my op passes opcheck; its inputs already diverged");
   }
 }
 
@@ -117,6 +120,7 @@ void run_compare(const CompareArgs& a, Context& ctx) {
   if (!a.tokens.empty()) o.tokens = a.tokens;
   o.include_inputs = a.inputs;
   if (!a.rank_map.empty()) o.rank_map = rank_map_json(a.rank_map);
+  if (a.rank >= 0) o.rank = a.rank;
   o.levels = a.levels;
   if (!a.op_mapping_file.empty()) o.op_mapping_file = a.op_mapping_file;
   o.jobs = a.jobs;
@@ -131,19 +135,23 @@ void run_compare(const CompareArgs& a, Context& ctx) {
     // msit stops with "The two cannot be matched."; an empty report would look like success.
     // Advice that fits the matcher that ran.
     const std::string& used = s.matchers.front();
-    const std::string hint = used == "atb_torch"
-                                 ? "no layers or mapped ops with dumped outputs on both sides; map the ATB op types "
-                                   "to torch module classes with -mf op_mapping_file.json, or check --tokens"
-                             : used == "path" ? "check --tokens and --rank-map"
-                                              : "the two runs name no common tensors";
+    const std::string hint =
+        used == "atb_torch" ? "no layers or mapped ops with dumped outputs on both sides; map the ATB op types "
+                              "to torch module classes with -mf op_mapping_file.json, or check --tokens"
+        : used == "path"    ? "check --tokens and --rank-map"
+        : used == "ge_fx" || used == "ge_ge"
+            ? "no GE op the graph text names met its partner; check the dynamo_original_graph_*.txt "
+              "files, --tokens and --rank"
+            : "the two runs name no common tensors";
     throw Error(ErrorKind::Usage, golden + " vs " + my, "no tensor pairs matched (matcher " + used + "): " + hint);
   }
   const double mb = static_cast<double>(s.bytes) / 1e6;
-  std::printf("comparison %lld: '%s' (golden) vs '%s' (my), matcher %s: %llu pairs, %llu failed; %.1f MB compared in "
-              "%.2f s (%.1f MB/s)\n",
-              static_cast<long long>(s.comparison_id), golden.c_str(), my.c_str(), s.matchers.front().c_str(),
-              static_cast<unsigned long long>(s.pairs), static_cast<unsigned long long>(s.failed), mb, s.seconds,
-              s.seconds > 0 ? mb / s.seconds : 0.0);
+  std::printf(
+      "comparison %lld: '%s' (golden) vs '%s' (my), matcher %s: %llu pairs, %llu failed; %.1f MB compared in "
+      "%.2f s (%.1f MB/s)\n",
+      static_cast<long long>(s.comparison_id), golden.c_str(), my.c_str(), s.matchers.front().c_str(),
+      static_cast<unsigned long long>(s.pairs), static_cast<unsigned long long>(s.failed), mb, s.seconds,
+      s.seconds > 0 ? mb / s.seconds : 0.0);
   for (const auto& n : s.notes) std::printf("note: %s\n", n.c_str());
   if (s.unpaired_golden + s.unpaired_my > 0) {
     std::printf("unpaired tensors: %llu golden, %llu my (SELECT * FROM unpaired_tensors WHERE comparison_id = %lld)\n",
@@ -158,10 +166,11 @@ void run_compare(const CompareArgs& a, Context& ctx) {
     std::printf("no divergence: every compared pair has cosine >= %g\n", a.threshold);
   }
   if (s.own_errors + s.inherited_errors > 0) {
-    std::printf("diverged pairs with opchecked ops: %llu own error, %llu inherited (SELECT * FROM divergence WHERE "
-                "comparison_id = %lld)\n",
-                static_cast<unsigned long long>(s.own_errors), static_cast<unsigned long long>(s.inherited_errors),
-                static_cast<long long>(s.comparison_id));
+    std::printf(
+        "diverged pairs with opchecked ops: %llu own error, %llu inherited (SELECT * FROM divergence WHERE "
+        "comparison_id = %lld)\n",
+        static_cast<unsigned long long>(s.own_errors), static_cast<unsigned long long>(s.inherited_errors),
+        static_cast<long long>(s.comparison_id));
   }
   if (!s.first_failed.empty()) {
     std::printf("failed pairs (%llu; not compared, never a divergence), first in execution order:\n",
@@ -178,8 +187,10 @@ void run_compare(const CompareArgs& a, Context& ctx) {
     }
   }
   if (by_path || !a.out_dir.empty()) {
-    const auto e = query::export_report(store, s.comparison_id, a.out_dir.empty() ? "." : a.out_dir, a.legacy_name);
-    std::printf("wrote %s (%zu rows, %zu dropped by msit's filters)\n", e.file.c_str(), e.rows, e.dropped);
+    for (const auto& e :
+         query::export_reports(store, s.comparison_id, a.out_dir.empty() ? "." : a.out_dir, a.legacy_name)) {
+      std::printf("wrote %s (%zu rows, %zu dropped by msit's filters)\n", e.file.c_str(), e.rows, e.dropped);
+    }
   }
   std::fflush(stdout);
 }
@@ -197,8 +208,8 @@ void register_compare(CLI::App& app, Context& ctx) {
       "--drop-comparisons", a->drop_comparisons,
       "With -gp/-mp: a changed dump is re-ingested even when comparisons reference its run (they are deleted)");
   cmd->add_option("-o,--output", a->out_dir, "Directory for msit_cmp_report_*.csv (default . with -gp/-mp)");
-  cmd->add_option("--match", a->match, "auto, path, files, data_id, atb_torch or weight_md5")
-      ->check(CLI::IsMember({"auto", "path", "files", "data_id", "atb_torch", "weight_md5"}));
+  cmd->add_option("--match", a->match, "auto, path, files, data_id, atb_torch, weight_md5, ge_fx or ge_ge")
+      ->check(CLI::IsMember({"auto", "path", "files", "data_id", "atb_torch", "weight_md5", "ge_fx", "ge_ge"}));
   cmd->add_option("--compare-level,--level", a->levels, "atb_torch levels to pair, layer and/or module (default both)")
       ->check(CLI::IsMember({"layer", "module"}))
       ->delimiter(',');
@@ -209,6 +220,8 @@ void register_compare(CLI::App& app, Context& ctx) {
   cmd->add_flag("--inputs", a->inputs, "Also compare input tensors (path matcher)");
   cmd->add_option("--rank-map", a->rank_map,
                   "Pair ranks explicitly: GOLDEN:MY,... by rank folder or device id (default: by rank order)");
+  cmd->add_option("--rank,-r", a->rank,
+                  "Graph mode (GE, FX): compare only this rank id (default: ranks on both sides)");
   cmd->add_option("--jobs,-j", a->jobs, "Worker threads (default: one per core)");
   cmd->add_option("--threshold", a->threshold, "Cosine below which a pair diverges (default 0.99)");
   cmd->add_flag("--legacy-name", a->legacy_name, "Name the report ait_cmp_report_*.csv");
@@ -228,8 +241,9 @@ void register_export(CLI::App& app, Context& ctx) {
   add_common_options(*cmd, ctx);
   cmd->callback([id, dir, legacy, &ctx] {
     Store store = open_store(ctx, DbAccess::Read);
-    const auto e = query::export_report(store, *id, *dir, *legacy);
-    std::printf("wrote %s (%zu rows, %zu dropped by msit's filters)\n", e.file.c_str(), e.rows, e.dropped);
+    for (const auto& e : query::export_reports(store, *id, *dir, *legacy)) {
+      std::printf("wrote %s (%zu rows, %zu dropped by msit's filters)\n", e.file.c_str(), e.rows, e.dropped);
+    }
   });
 }
 

@@ -21,14 +21,17 @@ namespace {
 constexpr std::size_t kListed = 10;        // pairs listed per summary section
 constexpr std::size_t kBatchPairs = 4096;  // pairs in memory at once
 
-std::vector<const Matcher*> choose_matchers(Store& store, const std::string& match, const RunInfo& g, const RunInfo& m) {
-  const std::vector<const Matcher*> all{&weight_md5_matcher(), &data_id_matcher(), &file_pair_matcher(),
-                                        &atb_torch_matcher(), &same_graph_matcher()};
+std::vector<const Matcher*> choose_matchers(Store& store, const std::string& match, const RunInfo& g,
+                                            const RunInfo& m) {
+  const std::vector<const Matcher*> all{&weight_md5_matcher(), &data_id_matcher(),    &file_pair_matcher(),
+                                        &atb_torch_matcher(),  &same_graph_matcher(), &ge_fx_matcher(),
+                                        &ge_ge_matcher()};
   if (match != "auto") {
     for (const auto* x : all) {
       if (x->name == match) return {x};
     }
-    throw UsageError("unknown --match '" + match + "' (expected auto, path, files, data_id, atb_torch or weight_md5)");
+    throw UsageError("unknown --match '" + match +
+                     "' (expected auto, path, files, data_id, atb_torch, weight_md5, ge_fx or ge_ge)");
   }
   for (const auto* x : all) {
     if (x->applies(store, g, m)) return {x};  // first applicable, most specific first
@@ -36,9 +39,9 @@ std::vector<const Matcher*> choose_matchers(Store& store, const std::string& mat
   // Forcing a matcher cannot help here: say which pairings exist instead.
   std::string known;
   for (const auto* x : all) known += std::string("\n  ") + x->name + ": " + x->pairs_what;
-  throw Error(ErrorKind::Usage, g.name + " vs " + m.name,
-              "no matcher pairs a " + g.flavour + " golden with a " + m.flavour + " run; the pairings that exist:" +
-                  known);
+  throw Error(
+      ErrorKind::Usage, g.name + " vs " + m.name,
+      "no matcher pairs a " + g.flavour + " golden with a " + m.flavour + " run; the pairings that exist:" + known);
 }
 
 // The atb_torch matcher's levels as one comma list; both levels when none is given.
@@ -79,7 +82,8 @@ PairResultRow to_row(std::int64_t pair_id, const PairResult& r) {
 class BlobSource : public ValueSource {
  public:
   BlobSource(const Store& store, const PairTask::Side& side)
-      : stream_(store, *side.blob_key, side.describe), dtype_(*side.dtype),
+      : stream_(store, *side.blob_key, side.describe),
+        dtype_(*side.dtype),
         numel_(static_cast<std::size_t>(stream_.size() / dtype_size(*side.dtype))) {}
   [[nodiscard]] std::size_t size() const override { return numel_; }
   void load(std::size_t offset, std::size_t count, float* dst) override {
@@ -143,8 +147,10 @@ std::vector<float> load_as_float(const Store& store, const PairTask::Side& side)
 void summarise_batch(const std::vector<PairTask>& tasks, const std::vector<PairResultRow>& rows,
                      const CompareOptions& opt, CompareSummary& sum, std::vector<PairSummary>& worst) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    PairSummary p{tasks[i].pair_id, tasks[i].seq, tasks[i].golden.describe, tasks[i].my.describe,
-                  rows[i].cosine_similarity, rows[i].cmp_fail_reason, tasks[i].my_token, std::nullopt};
+    PairSummary p{tasks[i].pair_id,          tasks[i].seq,
+                  tasks[i].golden.describe,  tasks[i].my.describe,
+                  rows[i].cosine_similarity, rows[i].cmp_fail_reason,
+                  tasks[i].my_token,         std::nullopt};
     ++sum.pairs;
     if (!p.fail_reason.empty()) {
       ++sum.failed;
@@ -176,15 +182,18 @@ void unpaired_and_notes(Store& store, const RunInfo& g, const RunInfo& m, const 
         (std::get<std::string>(row[0]) == "golden" ? sum.unpaired_golden : sum.unpaired_my) = n;
       });
   for (const RunInfo* r : {&g, &m}) {
-    store.execute("SELECT rank_key, model_graphs FROM run_ranks WHERE run_id = ?1 AND warmup_remap = 1 ORDER BY rank_index",
-                  {r->id}, [](const auto&) {}, [&](const std::vector<SqlValue>& row) {
-                    sum.notes.push_back(r->name + " rank " + std::get<std::string>(row[0]) +
-                                        ": prefill + decode graphs, folder 0 skipped as warm-up, folder 1 read as "
-                                        "tokens 0 (prefill ops) and 1 (decode ops)");
-                  });
+    store.execute(
+        "SELECT rank_key, model_graphs FROM run_ranks WHERE run_id = ?1 AND warmup_remap = 1 ORDER BY rank_index",
+        {r->id}, [](const auto&) {},
+        [&](const std::vector<SqlValue>& row) {
+          sum.notes.push_back(r->name + " rank " + std::get<std::string>(row[0]) +
+                              ": prefill + decode graphs, folder 0 skipped as warm-up, folder 1 read as "
+                              "tokens 0 (prefill ops) and 1 (decode ops)");
+        });
   }
   store.execute(
-      "SELECT g.rank_key, m.rank_key FROM run_ranks g JOIN run_ranks m ON m.run_id = ?2 AND m.rank_index = g.rank_index "
+      "SELECT g.rank_key, m.rank_key FROM run_ranks g JOIN run_ranks m ON m.run_id = ?2 AND m.rank_index = "
+      "g.rank_index "
       "WHERE g.run_id = ?1 AND g.rank_key <> m.rank_key AND g.rank_key <> '' AND m.rank_key <> '' AND ?3 IS NULL "
       "ORDER BY g.rank_index",
       {g.id, m.id, opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{}}, [](const auto&) {},
@@ -198,12 +207,14 @@ void unpaired_and_notes(Store& store, const RunInfo& g, const RunInfo& m, const 
 // side's op), onto the pairs the summary lists.
 void error_origins(Store& store, CompareSummary& sum) {
   std::map<std::int64_t, std::string> origin;
-  store.execute("SELECT pair_id, error_origin FROM divergence WHERE comparison_id = ?1 AND error_origin IS NOT NULL",
-                {sum.comparison_id}, [](const auto&) {}, [&](const std::vector<SqlValue>& row) {
-                  const auto& o = std::get<std::string>(row[1]);
-                  (o == "own" ? sum.own_errors : sum.inherited_errors) += 1;
-                  origin.emplace(std::get<std::int64_t>(row[0]), o);
-                });
+  store.execute(
+      "SELECT pair_id, error_origin FROM divergence WHERE comparison_id = ?1 AND error_origin IS NOT NULL",
+      {sum.comparison_id}, [](const auto&) {},
+      [&](const std::vector<SqlValue>& row) {
+        const auto& o = std::get<std::string>(row[1]);
+        (o == "own" ? sum.own_errors : sum.inherited_errors) += 1;
+        origin.emplace(std::get<std::int64_t>(row[0]), o);
+      });
   const auto mark = [&](PairSummary& p) {
     if (const auto it = origin.find(p.pair_id); it != origin.end()) p.error_origin = it->second;
   };
@@ -238,6 +249,7 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
                             {"cosine_threshold", opt.cosine_threshold}};
   if (opt.tokens) options["tokens"] = *opt.tokens;
   if (opt.rank_map) options["rank_map"] = nlohmann::json::parse(*opt.rank_map);
+  if (opt.rank) options["rank"] = *opt.rank;
   if (opt.match_only) options["match_only"] = true;
   const std::string levels = level_list(opt.levels);
   std::optional<std::string> op_mapping;
@@ -246,11 +258,13 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
     options["levels"] = levels;
     if (op_mapping) options["op_mapping"] = nlohmann::json::parse(*op_mapping);
   }
-  // ?4 .. ?8 of every matcher's SQL.
+  // ?4 .. ?9 of every matcher's SQL.
   const std::vector<SqlValue> extra{std::int64_t{opt.include_inputs ? 1 : 0},
                                     opt.tokens ? SqlValue{*opt.tokens} : SqlValue{},
-                                    opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{}, SqlValue{levels},
-                                    op_mapping ? SqlValue{*op_mapping} : SqlValue{}};
+                                    opt.rank_map ? SqlValue{*opt.rank_map} : SqlValue{},
+                                    SqlValue{levels},
+                                    op_mapping ? SqlValue{*op_mapping} : SqlValue{},
+                                    opt.rank ? SqlValue{*opt.rank} : SqlValue{}};
   const auto t_match = std::chrono::steady_clock::now();
   try {
     sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
@@ -265,8 +279,9 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   sum.match_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_match).count();
   if (opt.match_only) {
     store.finish_comparison(sum.comparison_id);
-    store.execute("SELECT pair_count FROM comparisons WHERE id = ?1", {sum.comparison_id}, [](const auto&) {},
-                  [&](const std::vector<SqlValue>& r) { sum.pairs = static_cast<std::uint64_t>(std::get<std::int64_t>(r[0])); });
+    store.execute(
+        "SELECT pair_count FROM comparisons WHERE id = ?1", {sum.comparison_id}, [](const auto&) {},
+        [&](const std::vector<SqlValue>& r) { sum.pairs = static_cast<std::uint64_t>(std::get<std::int64_t>(r[0])); });
     unpaired_and_notes(store, *g, *m, opt, sum);
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return sum;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "aitdb/query/output.h"
 #include "aitdb/schema/errors.h"
@@ -24,7 +25,8 @@ constexpr const char* kHeader =
 // Report columns 7-9 and 14-16 hold `tensor.float().max()` etc.: float32 values widened to
 // Python floats. Stored statistics are doubles; rounding through float reproduces msit's text.
 std::string stat_cell(const SqlValue& v) {
-  if (std::holds_alternative<double>(v)) return format_double(static_cast<double>(static_cast<float>(std::get<double>(v))));
+  if (std::holds_alternative<double>(v))
+    return format_double(static_cast<double>(static_cast<float>(std::get<double>(v))));
   if (std::holds_alternative<std::int64_t>(v)) return format_double(static_cast<double>(std::get<std::int64_t>(v)));
   return "";
 }
@@ -111,11 +113,20 @@ std::string report_cell(const std::string& text) {
   return csv_escape(s);
 }
 
-ExportResult export_report(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir, bool legacy_name) {
+namespace {
+
+void require_finished(Store& store, std::int64_t comparison_id) {
   bool exists = false;
-  store.execute("SELECT 1 FROM comparisons WHERE id = ?1 AND finished_at IS NOT NULL", {SqlValue{comparison_id}},
-                [](const auto&) {}, [&](const auto&) { exists = true; });
-  if (!exists) throw NotFoundError("comparison " + std::to_string(comparison_id), "no finished comparison with this id");
+  store.execute(
+      "SELECT 1 FROM comparisons WHERE id = ?1 AND finished_at IS NOT NULL", {SqlValue{comparison_id}},
+      [](const auto&) {}, [&](const auto&) { exists = true; });
+  if (!exists)
+    throw NotFoundError("comparison " + std::to_string(comparison_id), "no finished comparison with this id");
+}
+
+// The report of one comparison; with `my_rank_key`, only the rows whose my tensor is of that rank.
+ExportResult write_report(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir, bool legacy_name,
+                          const std::optional<std::string>& my_rank_key, const std::string& rank_part) {
   ExportResult res;
   std::string out = std::string(kHeader) + "\n";
   store.execute(
@@ -123,8 +134,9 @@ ExportResult export_report(Store& store, std::int64_t comparison_id, const std::
       "golden_min_value, golden_mean_value, my_data_path, my_op_type, my_dtype, my_shape, my_max_value, my_min_value, "
       "my_mean_value, cosine_similarity, max_relative_error, mean_relative_error, max_absolute_error, "
       "mean_absolute_error, kl_divergence, relative_euclidean_distance, cmp_fail_reason "
-      "FROM report WHERE comparison_id = ?1 ORDER BY seq",
-      {SqlValue{comparison_id}}, [](const auto&) {},
+      "FROM report WHERE comparison_id = ?1 AND (?2 IS NULL OR my_tensor_id IN (SELECT id FROM tensors WHERE "
+      "coalesce(rank_key, '') = ?2)) ORDER BY seq",
+      {SqlValue{comparison_id}, my_rank_key ? SqlValue{*my_rank_key} : SqlValue{}}, [](const auto&) {},
       [&](const std::vector<SqlValue>& r) {
         const std::string reason = text_cell(r[23]);
         const std::string gd = text_cell(r[4]);
@@ -148,9 +160,45 @@ ExportResult export_report(Store& store, std::int64_t comparison_id, const std::
         out += line + "\n";
         ++res.rows;
       });
-  res.file = write_new_report_file(dir, std::string(legacy_name ? "ait_cmp_report_" : "msit_cmp_report_") +
-                                                 report_timestamp(!legacy_name), out);
+  res.file = write_new_report_file(
+      dir,
+      std::string(legacy_name ? "ait_cmp_report_" : "msit_cmp_report_") + rank_part + report_timestamp(!legacy_name),
+      out);
   return res;
+}
+
+}  // namespace
+
+ExportResult export_report(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir,
+                           bool legacy_name) {
+  require_finished(store, comparison_id);
+  return write_report(store, comparison_id, dir, legacy_name, std::nullopt, "");
+}
+
+std::vector<ExportResult> export_reports(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir,
+                                         bool legacy_name) {
+  require_finished(store, comparison_id);
+  // Graph-mode comparisons of dumps with rank folders ('worldsize{W}_global_rank{R}'): my ranks
+  // that have pairs, by rank id.
+  std::vector<std::pair<std::string, std::int64_t>> ranks;
+  store.execute(
+      "SELECT DISTINCT m.rank_key, CAST(substr(m.rank_key, length(rtrim(m.rank_key, '0123456789')) + 1) AS INTEGER) "
+      "AS r FROM comparisons c JOIN pairs p ON p.comparison_id = c.id JOIN tensors m ON m.id = p.my_tensor_id "
+      "WHERE c.id = ?1 AND (c.matchers LIKE '%\"ge_fx\"%' OR c.matchers LIKE '%\"ge_ge\"%') "
+      "AND m.rank_key GLOB 'worldsize*rank[0-9]*' ORDER BY r, m.rank_key",
+      {SqlValue{comparison_id}}, [](const auto&) {},
+      [&](const std::vector<SqlValue>& r) {
+        ranks.emplace_back(std::get<std::string>(r[0]), std::get<std::int64_t>(r[1]));
+      });
+  std::vector<ExportResult> out;
+  if (ranks.empty()) {
+    out.push_back(write_report(store, comparison_id, dir, legacy_name, std::nullopt, ""));
+    return out;
+  }
+  for (const auto& [key, rank] : ranks) {
+    out.push_back(write_report(store, comparison_id, dir, legacy_name, key, "rank" + std::to_string(rank) + "_"));
+  }
+  return out;
 }
 
 }  // namespace aitdb::query

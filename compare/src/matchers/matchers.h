@@ -9,7 +9,7 @@
 namespace aitdb::compare {
 
 struct Matcher {
-  std::string name;  // path | files | data_id | atb_torch
+  std::string name;  // path | files | data_id | atb_torch | weight_md5 | ge_fx | ge_ge
   std::string sql;
   // Whether `auto` picks this matcher for the two runs.
   bool (*applies)(Store& store, const RunInfo& golden, const RunInfo& my);
@@ -24,6 +24,8 @@ const Matcher& file_pair_matcher();
 const Matcher& data_id_matcher();
 const Matcher& atb_torch_matcher();
 const Matcher& weight_md5_matcher();
+const Matcher& ge_fx_matcher();
+const Matcher& ge_ge_matcher();
 
 // Reads msit's op_mapping_file.json (FILE, or DIR/op_mapping_file.json) into the JSON object
 // {key: [values]} the atb_torch matcher takes (a string value becomes a one-element list).

@@ -14,7 +14,6 @@ namespace aitdb::ingest {
 namespace sql {
 extern const char* const finalize_op_graph;
 }
-namespace {
 
 std::optional<std::int64_t> to_int(const std::string& s) {
   if (s.empty() || s.size() > 18) return std::nullopt;
@@ -27,6 +26,14 @@ std::optional<std::int64_t> to_int(const std::string& s) {
   }
   return s[0] == '-' ? -v : v;
 }
+
+std::string fixed(std::int64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(v < 0 ? 0 : v));
+  return buf;
+}
+
+namespace {
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -53,12 +60,6 @@ RankRow parse_rank(const std::string& key) {
   if (d < dev.size()) r.device_id = to_int(dev.substr(d == 0 ? 0 : d));
   if (d == 0 && dev.starts_with('-')) r.device_id = to_int(dev);
   return r;
-}
-
-std::string fixed(std::int64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(v < 0 ? 0 : v));
-  return buf;
 }
 
 struct SideFile {
@@ -258,7 +259,8 @@ void link_torch_modules(IngestTransaction& tx, OpGraphReport& rep) {
       std::string key;
       if (seq != nullptr) {
         const auto it = seq->find(name);
-        key = it != seq->end() ? fixed(it->second) : "~" + (tn != nullptr ? fixed(tn->post_order) : dotted_order_key(name));
+        key = it != seq->end() ? fixed(it->second)
+                               : "~" + (tn != nullptr ? fixed(tn->post_order) : dotted_order_key(name));
       } else {
         key = tn != nullptr ? fixed(tn->post_order) : "~" + dotted_order_key(name);
       }
@@ -297,10 +299,20 @@ std::string dotted_order_key(const std::string& name) {
 OpGraphReport build_op_graph(IngestTransaction& tx) {
   OpGraphReport rep;
   add_ranks(tx);
-  add_topology(tx, rep);
-  link_atb_nodes(tx);
+  std::string flavour;
+  tx.run_sql("SELECT flavour FROM runs WHERE id = ?1", {tx.run_id()},
+             [&](const std::vector<SqlValue>& row) { flavour = std::get<std::string>(row[0]); });
+  // GE op names are flat (underscores in them are no id path), and their order is the graph's.
+  std::vector<GeNodeLink> ge_links;
+  if (flavour == "ge_tree") {
+    ge_links = link_ge_nodes(tx, rep);
+  } else {
+    add_topology(tx, rep);
+    link_atb_nodes(tx);
+  }
   link_torch_modules(tx, rep);
   tx.run_sql(sql::finalize_op_graph, {tx.run_id()});
+  if (!ge_links.empty()) apply_ge_links(tx, ge_links);
   add_probe_side_files(tx, rep);
   return rep;
 }

@@ -13,13 +13,14 @@
 namespace aitdb::compare {
 
 struct CompareOptions {
-  std::string match = "auto";          // auto | path | files | data_id | atb_torch
+  std::string match = "auto";           // auto | path | files | data_id | atb_torch | weight_md5 | ge_fx | ge_ge
   MetricSelection metrics;              // msit (default), msprobe, or both
-  std::optional<std::string> tokens;   // "0,1,5": only these my-side tokens (path matcher)
+  std::optional<std::string> tokens;    // "0,1,5": only these my-side tokens (path matcher)
   bool include_inputs = false;          // path matcher: compare in-tensors too
   unsigned jobs = 0;                    // 0 = one per core
   double cosine_threshold = 0.99;       // first divergence: first pair below this
   std::optional<std::string> rank_map;  // JSON {golden rank: my rank} (folder name or device id)
+  std::optional<std::int64_t> rank;     // graph mode (ge_fx, ge_ge): only this rank id (msit -r)
   bool match_only = false;              // store the pairs, compute no metric (to inspect pairing)
   bool opcheck = false;                 // run opcheck on my run first (own vs inherited error)
   // atb_torch matcher: levels to pair ("layer", "module"; empty = both) and msit's user op mapping
@@ -48,14 +49,14 @@ struct CompareSummary {
   std::uint64_t failed = 0;
   std::uint64_t bytes = 0;  // tensor bytes of both sides that were compared
   double seconds = 0;
-  double match_seconds = 0;  // of `seconds`: running the matchers (pairs written, no metric yet)
+  double match_seconds = 0;                     // of `seconds`: running the matchers (pairs written, no metric yet)
   std::optional<PairSummary> first_divergence;  // never a failed pair
   std::vector<PairSummary> first_failed;        // up to 10 failed pairs, in execution order
-  std::vector<PairSummary> worst;  // up to 10 compared pairs, lowest cosine first
-  std::uint64_t unpaired_golden = 0;  // tensors left without a partner (view unpaired_tensors)
+  std::vector<PairSummary> worst;               // up to 10 compared pairs, lowest cosine first
+  std::uint64_t unpaired_golden = 0;            // tensors left without a partner (view unpaired_tensors)
   std::uint64_t unpaired_my = 0;
   std::vector<std::string> notes;  // how the runs were read (warm-up remaps, rank pairing)
-  std::uint64_t own_errors = 0;        // diverged pairs marked own / inherited (view divergence)
+  std::uint64_t own_errors = 0;    // diverged pairs marked own / inherited (view divergence)
   std::uint64_t inherited_errors = 0;
 };
 

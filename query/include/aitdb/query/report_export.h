@@ -2,6 +2,7 @@
 // msit's compare report CSV (docs/compare.md) from the `report` view.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "aitdb/schema/store.h"
 
@@ -19,7 +20,12 @@ struct ExportResult {
 // non-int8 are dropped (the second filter applied to every row, as compare.md recommends). An
 // existing file is never overwritten: a second report in the same second gets a _1, _2 suffix.
 // Text cells starting with = + - @ % tab or CR are prefixed with ' against CSV injection.
-ExportResult export_report(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir, bool legacy_name);
+ExportResult export_report(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir,
+                           bool legacy_name);
+// As export_report, but a graph-mode comparison (ge_fx, ge_ge) of dumps with rank folders gets one
+// report per rank, named as msit names them: msit_cmp_report_rank{R}_{ts}.csv.
+std::vector<ExportResult> export_reports(Store& store, std::int64_t comparison_id, const std::filesystem::path& dir,
+                                         bool legacy_name);
 
 // Creates {dir}/{base}.csv (a _1, _2 suffix when it exists; never overwrites) holding `content`;
 // creates dir when missing. Returns the file written.
