@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "aitdb/schema/store.h"
+#include "aitdb/schema/ingest_transaction.h"
 
 namespace aitdb::ingest {
 
