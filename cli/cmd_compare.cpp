@@ -28,7 +28,7 @@ struct CompareArgs {
   std::vector<std::string> levels;
   std::string op_mapping_file;
   unsigned jobs = 0;
-  double threshold = 0.99;
+  double threshold = compare::kDefaultCosineThreshold;
   bool inputs = false;
   bool legacy_name = false;
   bool opcheck = false;
@@ -223,7 +223,10 @@ void register_compare(CLI::App& app, Context& ctx) {
   cmd->add_option("--rank,-r", a->rank,
                   "Graph mode (GE, FX): compare only this rank id (default: ranks on both sides)");
   cmd->add_option("--jobs,-j", a->jobs, "Worker threads (default: one per core)");
-  cmd->add_option("--threshold", a->threshold, "Cosine below which a pair diverges (default 0.99)");
+  char threshold_help[80];
+  std::snprintf(threshold_help, sizeof threshold_help, "Cosine below which a pair diverges (default %g)",
+                compare::kDefaultCosineThreshold);
+  cmd->add_option("--threshold", a->threshold, threshold_help);
   cmd->add_flag("--legacy-name", a->legacy_name, "Name the report ait_cmp_report_*.csv");
   cmd->add_flag("--opcheck", a->opcheck, "Run opcheck on my run first: divergent ops marked own or inherited error");
   add_common_options(*cmd, ctx);

@@ -148,7 +148,9 @@ void register_ingest(CLI::App& app, Context& ctx) {
                 "With --replace (or a re-ingest of a changed source): delete the comparisons that reference the run");
   cmd->add_flag("--strict", args->strict, "Fail the whole ingest on the first bad file");
   cmd->add_option("--level", args->level, "zstd level (1-19, default " + std::to_string(kDefaultZstdLevel) + ")");
-  cmd->add_option("--max-file-size", args->max_file_size, "Refuse files larger than this many bytes (default 10 GiB)");
+  cmd->add_option("--max-file-size", args->max_file_size,
+                  "Refuse files larger than this many bytes (default " +
+                      std::to_string(ingest::kDefaultMaxFileSize >> 30U) + " GiB)");
   add_common_options(*cmd, ctx);
   cmd->callback([args, &ctx] { run_ingest(*args, ctx); });
 }

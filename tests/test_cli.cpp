@@ -101,6 +101,14 @@ TEST(Cli, ExportRefusesAShapeThatDoesNotMatchTheBlob) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err, "needs 20 bytes but its blob holds 16")) << r.err;
   EXPECT_FALSE(std::filesystem::exists(d / "out.npy"));
+  // A wrong dtype cell is refused the same way.
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h, "UPDATE tensors SET shape = '[4]', dtype = 'float64'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(h);
+  const auto r64 = run_aitdb({"export-tensor", "--db", db, "1", "-o", (d / "out.npy").string()});
+  EXPECT_EQ(r64.exit_code, 1);
+  EXPECT_TRUE(contains(r64.err, "needs 32 bytes but its blob holds 16")) << r64.err;
+  EXPECT_FALSE(std::filesystem::exists(d / "out.npy"));
 }
 
 TEST(Cli, ExitCodesAndOneLineErrors) {

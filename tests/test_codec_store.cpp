@@ -5,6 +5,7 @@
 
 #include "aitdb/schema/blob_codec.h"
 #include "aitdb/schema/errors.h"
+#include "aitdb/schema/ingest_transaction.h"
 #include "aitdb/schema/store.h"
 #include "test_support.h"
 

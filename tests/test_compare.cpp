@@ -207,6 +207,27 @@ TEST(CompareFailures, SizeNanAndCorruptBlobFailOnlyTheirPair) {
   EXPECT_EQ(scalar(s, "SELECT count(*) FROM failed_pairs"), "3");
 }
 
+// Every read of a tensor checks its element count x dtype against the blob it names: a damaged
+// numel cell fails its pair with the reason instead of comparing a misread tensor.
+TEST(CompareFailures, ElementCountThatDoesNotMatchTheBlobFailsThePair) {
+  TempDir d;
+  test::write_file(d / "g/tensors/0_1/0/0_A/after/outtensor0.bin", test::atb_f32({1, 2, 3}));
+  test::write_file(d / "m/tensors/0_1/0/0_A/after/outtensor0.bin", test::atb_f32({1, 2, 3}));
+  const auto db = (d / "w.db").string();
+  Store s(db);
+  ingest_as(s, d / "g", "g");
+  ingest_as(s, d / "m", "m");
+  s.execute("UPDATE tensors SET numel = 4 WHERE run_id = (SELECT id FROM runs WHERE name = 'm')", {},
+            [](const auto&) {}, [](const auto&) {});
+  CompareOptions o;
+  o.match = "path";
+  const auto sum = compare_runs(s, "g", "m", o);
+  ASSERT_EQ(sum.pairs, 1U);
+  EXPECT_EQ(sum.failed, 1U);
+  const std::string reason = scalar(s, "SELECT cmp_fail_reason FROM results");
+  EXPECT_NE(reason.find("4 x float32 needs 16 bytes but its blob holds 12"), std::string::npos) << reason;
+}
+
 TEST(CompareFiles, TwoSingleFilesOfDifferentFormats) {
   TempDir d;
   test::write_file(d / "golden.npy", test::npy("<f4", {4}, test::bytes_of(std::vector<float>{1, 2, 3, 4})));
@@ -393,6 +414,18 @@ TEST(CompareSqlFunctions, ThroughAitdbQuery) {
   const auto line = r.out.substr(r.out.find('\n') + 1);
   EXPECT_EQ(line.substr(0, 5), "0.998") << r.out;
   EXPECT_NE(line.find(",0.3984375,0.0,1,0.0,4.0,4,\n"), std::string::npos) << r.out;
+  // Streamed in pieces, the statistics equal those computed at ingest, bit for bit.
+  std::vector<float> big(100003);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = std::sin(static_cast<float>(i)) * 3.0F + 0.25F;
+  test::write_file(d / "big.npy", test::npy("<f4", {static_cast<std::int64_t>(big.size())}, test::bytes_of(big)));
+  ASSERT_EQ(test::run_aitdb({"ingest", "--db", db, (d / "big.npy").string()}).exit_code, 0);
+  r = test::run_aitdb({"query", "--db", db, "--format", "csv",
+                       "SELECT tensor_stat(blob_key, 'mean') = mean AND tensor_stat(blob_key, 'std') = std AND "
+                       "tensor_stat(blob_key, 'l2norm') = l2norm AND tensor_stat(blob_key, 'min') = min AND "
+                       "tensor_stat(blob_key, 'numel') = 100003 AS same, cos_sim(blob_key, blob_key) > 0.99999 AS c "
+                       "FROM tensors WHERE op_path = 'big'"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "same,c\n1,1\n");
   r = test::run_aitdb({"query", "--db", db, "SELECT tensor_stat(" + g + ", 'median')"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown statistic 'median'"), std::string::npos) << r.err;

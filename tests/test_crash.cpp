@@ -36,8 +36,8 @@ std::string scalar(Store& s, const std::string& sql) {
   return out;
 }
 
-// Starts `aitdb ingest ARGS`, waits until its transaction has spilled pages to the database (the
-// rollback journal exists), then SIGKILLs it. Returns false if it finished first.
+// Starts `aitdb ingest ARGS`, waits until its transaction has written several MiB of pages to the
+// write-ahead log, then SIGKILLs it. Returns false if it finished first.
 bool kill_mid_ingest(const std::string& db, const std::vector<std::string>& args) {
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -50,7 +50,7 @@ bool kill_mid_ingest(const std::string& db, const std::vector<std::string>& args
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
-  const auto journal = db + "-journal";
+  const auto wal = db + "-wal";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   bool running = true;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -59,7 +59,8 @@ bool kill_mid_ingest(const std::string& db, const std::vector<std::string>& args
       running = false;
       break;
     }
-    if (std::filesystem::exists(journal) && std::filesystem::file_size(db) > (8U << 20U)) break;
+    std::error_code ec;
+    if (std::filesystem::file_size(wal, ec) > (8U << 20U) && !ec) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (!running) return false;

@@ -7,6 +7,7 @@
 #include "aitdb/compare/compare_runs.h"
 #include "aitdb/ingest/ingest.h"
 #include "aitdb/query/output.h"
+#include "aitdb/schema/ingest_transaction.h"
 #include "aitdb/schema/store.h"
 #include "op_graph/op_graph_builder.h"
 #include "test_support.h"

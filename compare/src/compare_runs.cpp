@@ -6,9 +6,11 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "aitdb/compare/opcheck_runner.h"
+#include "aitdb/schema/blob_stream.h"
 #include "aitdb/schema/errors.h"
 #include "matchers/matchers.h"
 
@@ -78,15 +80,30 @@ PairResultRow to_row(std::int64_t pair_id, const PairResult& r) {
   return row;
 }
 
+void check_loadable(const PairTask::Side& side) {
+  if (!side.blob_key || !side.dtype) {
+    throw NotFoundError(side.describe, "holds no tensor bytes (stats-only or placeholder)");
+  }
+  if (dtype_info(*side.dtype).is_complex) throw FormatError(side.describe, "complex tensors are not compared");
+}
+
 // One stored tensor streamed block by block from its blob (decoded and hash-checked on the fly).
+// The row's element count and dtype must describe the blob exactly, as on every tensor read.
 class BlobSource : public ValueSource {
  public:
   BlobSource(const Store& store, const PairTask::Side& side)
       : stream_(store, *side.blob_key, side.describe),
         dtype_(*side.dtype),
-        numel_(static_cast<std::size_t>(stream_.size() / dtype_size(*side.dtype))) {}
+        numel_(static_cast<std::size_t>(side.numel)) {
+    const std::uint64_t need = static_cast<std::uint64_t>(side.numel) * dtype_size(dtype_);
+    if (side.numel < 0 || need != stream_.size()) {
+      throw IntegrityError(side.describe, std::to_string(side.numel) + " x " + std::string(dtype_name(dtype_)) +
+                                              " needs " + std::to_string(need) + " bytes but its blob holds " +
+                                              std::to_string(stream_.size()));
+    }
+  }
   [[nodiscard]] std::size_t size() const override { return numel_; }
-  void load(std::size_t offset, std::size_t count, float* dst) override {
+  void load(std::size_t /*offset*/, std::size_t count, float* dst) override {
     const auto raw = stream_.next(count * dtype_size(dtype_));
     to_float(dtype_, raw.data(), count, dst);
   }
@@ -98,48 +115,20 @@ class BlobSource : public ValueSource {
   std::size_t numel_;
 };
 
-void check_loadable(const PairTask::Side& side) {
-  if (!side.blob_key || !side.dtype) {
-    throw NotFoundError(side.describe, "holds no tensor bytes (stats-only or placeholder)");
-  }
-  if (dtype_info(*side.dtype).is_complex) throw FormatError(side.describe, "complex tensors are not compared");
-}
+}  // namespace
 
-// Compares one pair straight from the store: both blobs stream through L1-sized blocks; the
-// result only counts once both content hashes have been verified.
-PairResult compare_pair(const Store& store, const PairTask& t, const MetricSelection& sel, std::uint64_t& bytes) {
-  check_loadable(t.golden);
-  check_loadable(t.my);
-  BlobSource g(store, t.golden);
-  BlobSource m(store, t.my);
+PairResult compare_stored(const Store& store, const PairTask::Side& golden, const PairTask::Side& my,
+                          const MetricSelection& sel) {
+  check_loadable(golden);
+  check_loadable(my);
+  BlobSource g(store, golden);
+  BlobSource m(store, my);
   // compare_sources reads both sides to the end on every path (the pre-checks scan all values),
-  // so both hashes can be verified.
+  // so both hashes can be verified; the result only counts once they have been.
   PairResult r = compare_sources(g, m, sel);
   g.finish();
   m.finish();
-  bytes += static_cast<std::uint64_t>(g.size() * dtype_size(*t.golden.dtype) + m.size() * dtype_size(*t.my.dtype));
   return r;
-}
-
-}  // namespace
-
-void load_bytes(const Store& store, const PairTask::Side& side, ByteBuffer& bytes) {
-  check_loadable(side);
-  store.read_blob_into(*side.blob_key, side.describe, bytes);
-}
-
-void load_as_float(const Store& store, const PairTask::Side& side, ByteBuffer& bytes, std::vector<float>& out) {
-  load_bytes(store, side, bytes);
-  const std::size_t n = bytes.size() / dtype_size(*side.dtype);
-  out.resize(n);
-  to_float(*side.dtype, bytes.data(), n, out.data());
-}
-
-std::vector<float> load_as_float(const Store& store, const PairTask::Side& side) {
-  ByteBuffer bytes;
-  std::vector<float> out;
-  load_as_float(store, side, bytes, out);
-  return out;
 }
 
 // Folds one batch of results into the summary: counts, the first divergence and failures (the
@@ -266,8 +255,10 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
                                     op_mapping ? SqlValue{*op_mapping} : SqlValue{},
                                     opt.rank ? SqlValue{*opt.rank} : SqlValue{}};
   const auto t_match = std::chrono::steady_clock::now();
+  // Pairs and results are written in one transaction: an error or a kill leaves no comparison.
+  std::optional<ComparisonTransaction> tx;
   try {
-    sum.comparison_id = store.create_comparison(g->id, m->id, options.dump(), sqls, extra);
+    tx.emplace(store, g->id, m->id, options.dump(), sqls, extra);
   } catch (const Error& e) {
     // The matchers' SQL is aitdb's own: when it fails, that is a bug (or a damaged schema), not
     // something the user typed.
@@ -276,9 +267,10 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
     for (const auto& n : sum.matchers) names += (names.empty() ? "" : ",") + n;
     throw InternalError("matcher " + names, e.reason());
   }
+  sum.comparison_id = tx->id();
   sum.match_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_match).count();
   if (opt.match_only) {
-    store.finish_comparison(sum.comparison_id);
+    tx->commit();
     store.execute(
         "SELECT pair_count FROM comparisons WHERE id = ?1", {sum.comparison_id}, [](const auto&) {},
         [&](const std::vector<SqlValue>& r) { sum.pairs = static_cast<std::uint64_t>(std::get<std::int64_t>(r[0])); });
@@ -296,7 +288,7 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
   std::vector<PairSummary> worst;
   std::int64_t after = -1;
   for (;;) {
-    const std::vector<PairTask> tasks = store.pair_tasks(sum.comparison_id, after, kBatchPairs);
+    const std::vector<PairTask> tasks = tx->pair_tasks(after, kBatchPairs);
     if (tasks.empty()) break;
     after = tasks.back().seq;
     std::vector<PairResultRow> rows(tasks.size());
@@ -311,9 +303,9 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
             for (std::size_t i = next++; i < tasks.size(); i = next++) {
               PairResult r;
               try {
-                std::uint64_t b = 0;
-                r = compare_pair(*readers[w], tasks[i], opt.metrics, b);
-                total_bytes += b;
+                r = compare_stored(*readers[w], tasks[i].golden, tasks[i].my, opt.metrics);
+                total_bytes += static_cast<std::uint64_t>(tasks[i].golden.numel) * dtype_size(*tasks[i].golden.dtype) +
+                               static_cast<std::uint64_t>(tasks[i].my.numel) * dtype_size(*tasks[i].my.dtype);
               } catch (const Error& e) {
                 r.fail_reason = e.what();  // e.g. a blob that fails its hash check: this pair fails, the rest go on
               }
@@ -328,10 +320,10 @@ CompareSummary compare_runs(Store& store, const std::string& golden_run, const s
       }
     }
     if (fatal) std::rethrow_exception(fatal);
-    store.stage_results(rows);
+    tx->add_results(rows);
     summarise_batch(tasks, rows, opt, sum, worst);
   }
-  store.finish_comparison(sum.comparison_id);
+  tx->commit();
   sum.bytes = total_bytes;
   unpaired_and_notes(store, *g, *m, opt, sum);
   sum.worst = std::move(worst);

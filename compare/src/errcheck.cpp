@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 
+#include "aitdb/schema/comparison_store.h"
 #include "aitdb/schema/errors.h"
 
 namespace aitdb::compare {

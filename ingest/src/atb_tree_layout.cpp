@@ -26,7 +26,6 @@ std::optional<OpComponent> split_op(const std::string& c) {
 class AtbTreeLayout : public DumpLayout {
  public:
   explicit AtbTreeLayout(std::vector<std::string> prefix) : prefix_(std::move(prefix)) {}
-  [[nodiscard]] std::string flavour() const override { return "atb_tree"; }
 
   [[nodiscard]] Classified classify(const std::vector<std::string>& rel) const override {
     Classified out;

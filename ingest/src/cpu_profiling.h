@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "aitdb/ingest/decoded_tensor.h"
-#include "aitdb/schema/store.h"
+#include "aitdb/schema/ingest_transaction.h"
 #include "probe_lines.h"
 
 namespace aitdb::ingest {

@@ -46,7 +46,7 @@ DetectedDump single_file_run(const fs::path& file, const std::string& shown) {
     throw FormatError(shown, "not a recognised tensor file (no ATB header, npy, zip or safetensors magic)");
   }
   const std::string flavour(format_name(f == FileFormat::Md5Placeholder ? FileFormat::AtbBin : f));
-  DetectedDump d = make_root(flavour, file.parent_path(), make_files_layout(flavour));
+  DetectedDump d = make_root(flavour, file.parent_path(), make_files_layout());
   d.single_file = file;
   d.name = file.filename().string();
   return d;
@@ -189,13 +189,13 @@ Discovery discover_dumps(const fs::path& input, const DiscoveryLimits& limits) {
                                             search.loose_folders().front().string() + ": give that folder");
     }
     // Only loose files: one run of everything below the input, as any folder of tensors.
-    DetectedDump d = make_root("files", canon, make_files_layout("files"));
+    DetectedDump d = make_root("files", canon, make_files_layout());
     d.name = canon.filename().string();
     out.roots.push_back(std::move(d));
     return out;
   }
   for (const auto& dir : search.loose_folders()) {
-    roots.push_back(make_root("files", dir, make_files_layout("files")));
+    roots.push_back(make_root("files", dir, make_files_layout()));
   }
   std::sort(roots.begin(), roots.end(),
             [](const DetectedDump& a, const DetectedDump& b) { return natural_less(a.root.string(), b.root.string()); });

@@ -130,7 +130,7 @@ std::vector<DetectedDump> dump_roots_at(const fs::path& dir, std::size_t& listed
   }
   if (!out.empty()) return out;
   if (is_dump_data_tree(dir, listed)) {
-    out.push_back(make_root("dump_data", dir, make_files_layout("dump_data")));
+    out.push_back(make_root("dump_data", dir, make_files_layout()));
   } else if (is_ge_tree(dir, listed)) {
     out.push_back(make_root("ge_tree", dir, make_ge_tree_layout({})));
   } else if (is_fx_tree(dir, listed)) {

@@ -6,8 +6,6 @@ namespace {
 
 class FilesLayout : public DumpLayout {
  public:
-  explicit FilesLayout(std::string flavour) : flavour_(std::move(flavour)) {}
-  [[nodiscard]] std::string flavour() const override { return flavour_; }
   [[nodiscard]] Classified classify(const std::vector<std::string>& rel) const override {
     Classified out;
     const std::string& file = rel.back();
@@ -24,15 +22,12 @@ class FilesLayout : public DumpLayout {
     }
     return out;
   }
-
- private:
-  std::string flavour_;
 };
 
 }  // namespace
 
-std::unique_ptr<DumpLayout> make_files_layout(std::string flavour) {
-  return std::make_unique<FilesLayout>(std::move(flavour));
+std::unique_ptr<DumpLayout> make_files_layout() {
+  return std::make_unique<FilesLayout>();
 }
 
 }  // namespace aitdb::ingest

@@ -11,7 +11,6 @@ namespace {
 class FxTreeLayout : public DumpLayout {
  public:
   explicit FxTreeLayout(std::vector<std::string> prefix) : prefix_(std::move(prefix)) {}
-  [[nodiscard]] std::string flavour() const override { return "fx_tree"; }
 
   [[nodiscard]] Classified classify(const std::vector<std::string>& rel) const override {
     Classified out;

@@ -12,7 +12,6 @@ namespace {
 class GeTreeLayout : public DumpLayout {
  public:
   explicit GeTreeLayout(std::vector<std::string> prefix) : prefix_(std::move(prefix)) {}
-  [[nodiscard]] std::string flavour() const override { return "ge_tree"; }
 
   [[nodiscard]] Classified classify(const std::vector<std::string>& rel) const override {
     Classified out;

@@ -13,6 +13,7 @@
 #include "aitdb/ingest/layout.h"
 #include "aitdb/ingest/readers.h"
 #include "aitdb/schema/errors.h"
+#include "atb_aliases.h"
 #include "dump_walker.h"
 #include "file_io.h"
 #include "metadata_labels.h"
@@ -451,7 +452,7 @@ IngestReport ingest_dump(Store& store, const DetectedDump& dump, const std::stri
       opt.on_progress(prog);
     }
   }
-  for (const auto& [rel, alias] : tx.resolve_aliases()) {
+  for (const auto& [rel, alias] : resolve_atb_aliases(tx)) {
     const std::string reason = "alias data=" + alias + " names no tensor of this rank and token";
     if (opt.strict) throw FormatError((dump.root / rel).string(), reason + " (--strict: nothing was stored)");
     tx.add_error(rel, reason);

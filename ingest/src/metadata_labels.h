@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "aitdb/ingest/decoded_tensor.h"
-#include "aitdb/schema/store.h"
+#include "aitdb/schema/ingest_transaction.h"
 
 namespace aitdb::ingest {
 

@@ -11,7 +11,6 @@ namespace {
 class TorchTreeLayout : public DumpLayout {
  public:
   explicit TorchTreeLayout(std::vector<std::string> prefix) : prefix_(std::move(prefix)) {}
-  [[nodiscard]] std::string flavour() const override { return "torch_tree"; }
 
   [[nodiscard]] Classified classify(const std::vector<std::string>& rel) const override {
     Classified out;

@@ -3,19 +3,11 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "aitdb/schema/errors.h"
-#include "aitdb/schema/store.h"
+#include "aitdb/schema/ingest_transaction.h"
+#include "sqlite_support.h"
 
 namespace aitdb {
 namespace {
-
-template <typename T>
-void bind_optional(SQLite::Statement& s, int idx, const std::optional<T>& v) {
-  if (v) {
-    s.bind(idx, *v);
-  } else {
-    s.bind(idx);
-  }
-}
 
 // Finds op nodes by OpNodeKey with two statements prepared once per file.
 class NodeFinder {
@@ -53,7 +45,7 @@ class NodeFinder {
 }  // namespace
 
 std::int64_t IngestTransaction::add_op_io_rows(std::int64_t file_id, const std::vector<OpIoRecord>& rows) {
-  SQLite::Database& db = store_.db();
+  SQLite::Database& db = *store_.db_;
   std::int64_t unresolved = 0;
   try {
     NodeFinder nodes(db, run_id_);
@@ -77,23 +69,23 @@ std::int64_t IngestTransaction::add_op_io_rows(std::int64_t file_id, const std::
       row_ins.bind(2, file_id);
       row_ins.bind(3, r.line);
       row_ins.bind(4, r.kind);
-      bind_optional(row_ins, 5, r.pid);
-      bind_optional(row_ins, 6, r.execute_count);
-      bind_optional(row_ins, 7, r.case_num);
+      detail::bind_opt(row_ins, 5, r.pid);
+      detail::bind_opt(row_ins, 6, r.execute_count);
+      detail::bind_opt(row_ins, 7, r.case_num);
       row_ins.bind(8, r.op_name);
-      bind_optional(row_ins, 9, r.op_type);
-      bind_optional(row_ins, 10, r.id_path);
+      detail::bind_opt(row_ins, 9, r.op_type);
+      detail::bind_opt(row_ins, 10, r.id_path);
       row_ins.bind(11, r.op_param);
       row_ins.bind(12, r.in_num);
       row_ins.bind(13, r.out_num);
-      bind_optional(row_ins, 14, r.data_gen_type);
-      bind_optional(row_ins, 15, r.data_gen_range);
-      bind_optional(row_ins, 16, r.test_type);
-      bind_optional(row_ins, 17, r.test_level);
-      bind_optional(row_ins, 18, r.from_model);
-      bind_optional(row_ins, 19, r.soc_version);
-      bind_optional(row_ins, 20, r.expected_error);
-      bind_optional(row_ins, 21, node_id);
+      detail::bind_opt(row_ins, 14, r.data_gen_type);
+      detail::bind_opt(row_ins, 15, r.data_gen_range);
+      detail::bind_opt(row_ins, 16, r.test_type);
+      detail::bind_opt(row_ins, 17, r.test_level);
+      detail::bind_opt(row_ins, 18, r.from_model);
+      detail::bind_opt(row_ins, 19, r.soc_version);
+      detail::bind_opt(row_ins, 20, r.expected_error);
+      detail::bind_opt(row_ins, 21, node_id);
       row_ins.exec();
       const std::int64_t row_id = db.getLastInsertRowid();
       for (const auto& t : r.tensors) {
@@ -121,8 +113,8 @@ std::int64_t IngestTransaction::add_op_io_rows(std::int64_t file_id, const std::
         tensor_ins.bind(4, t.dtype);
         tensor_ins.bind(5, t.format);
         tensor_ins.bind(6, shape_to_json(t.shape));
-        bind_optional(tensor_ins, 7, t.file_path);
-        bind_optional(tensor_ins, 8, tensor_id);
+        detail::bind_opt(tensor_ins, 7, t.file_path);
+        detail::bind_opt(tensor_ins, 8, tensor_id);
         tensor_ins.exec();
       }
     }
@@ -133,7 +125,7 @@ std::int64_t IngestTransaction::add_op_io_rows(std::int64_t file_id, const std::
 }
 
 void IngestTransaction::add_cpu_profiling(std::int64_t file_id, const std::vector<CpuProfilingRecord>& records) {
-  SQLite::Database& db = store_.db();
+  SQLite::Database& db = *store_.db_;
   try {
     NodeFinder nodes(db, run_id_);
     SQLite::Statement ins(db, R"sql(
@@ -153,14 +145,14 @@ void IngestTransaction::add_cpu_profiling(std::int64_t file_id, const std::vecto
       ins.bind(1, run_id_);
       ins.bind(2, file_id);
       ins.bind(3, r.line);
-      bind_optional(ins, 4, r.pid);
-      bind_optional(ins, 5, r.execute_count);
+      detail::bind_opt(ins, 4, r.pid);
+      detail::bind_opt(ins, 5, r.execute_count);
       ins.bind(6, r.op_name);
-      bind_optional(ins, 7, r.id_path);
+      detail::bind_opt(ins, 7, r.id_path);
       ins.bind(8, r.phase);
       ins.bind(9, r.key);
       ins.bind(10, r.value);
-      bind_optional(ins, 11, last_node);
+      detail::bind_opt(ins, 11, last_node);
       ins.exec();
     }
   } catch (const SQLite::Exception& e) {

@@ -10,8 +10,8 @@
 namespace aitdb {
 namespace {
 
-constexpr std::size_t kBlock = 4096;  // scalars converted per step
-constexpr std::size_t kLanes = 8;     // independent accumulators the compiler turns into vectors
+constexpr std::size_t kBlock = kStatsPieceElems;  // scalars converted per step
+constexpr std::size_t kLanes = 8;                 // independent accumulators the compiler turns into vectors
 
 // Running moments of finite values, combined block by block (Chan et al.) so the variance stays
 // accurate without a second pass over the whole tensor.
@@ -128,7 +128,10 @@ AITDB_CLONE_FOR_AVX2 Block block_fast(const T* v, std::size_t ns) {
 
 }  // namespace
 
-TensorStats compute_stats(DType t, const std::byte* data, std::size_t numel) {
+StatsAccumulator::StatsAccumulator(DType t) : dtype_(t) {}
+
+void StatsAccumulator::add(const std::byte* data, std::size_t numel) {
+  const DType t = dtype_;
   const std::size_t item = dtype_size(t);
   const bool complex = dtype_info(t).is_complex;
   // Half-precision, fp32 and small integers convert exactly to float, which halves the memory
@@ -139,12 +142,7 @@ TensorStats compute_stats(DType t, const std::byte* data, std::size_t numel) {
   const std::size_t elems_per_block = complex ? kBlock / 2 : kBlock;
   std::array<float, kBlock> fbuf{};
   std::array<double, kBlock> dbuf{};
-
-  TensorStats s;
-  double mn = std::numeric_limits<double>::infinity();
-  double mx = -std::numeric_limits<double>::infinity();
-  bool any_non_nan = false;
-  Moments mom;
+  Moments mom{n_, mean_, m2_, sumsq_};
   for (std::size_t e = 0; e < numel; e += elems_per_block) {
     const std::size_t ne = std::min(elems_per_block, numel - e);
     const std::size_t ns = scalar_count(t, ne);
@@ -156,24 +154,38 @@ TensorStats compute_stats(DType t, const std::byte* data, std::size_t numel) {
       to_double(t, data + e * item, ne, dbuf.data());
       b = block_fast(dbuf.data(), ns);
     }
-    if (b.nan < ns) any_non_nan = true;
-    mn = std::min(mn, b.min);
-    mx = std::max(mx, b.max);
+    if (b.nan < ns) any_non_nan_ = true;
+    min_ = std::min(min_, b.min);
+    max_ = std::max(max_, b.max);
     mom.merge(b.n, b.mean, b.m2, b.sumsq);
-    s.nan_count += b.nan;
-    s.inf_count += b.inf;
-    s.zero_count += b.zero;
+    stats_.nan_count += b.nan;
+    stats_.inf_count += b.inf;
+    stats_.zero_count += b.zero;
   }
-  if (any_non_nan) {
-    s.min = mn;
-    s.max = mx;
+  n_ = mom.n;
+  mean_ = mom.mean;
+  m2_ = mom.m2;
+  sumsq_ = mom.sumsq;
+}
+
+TensorStats StatsAccumulator::result() const {
+  TensorStats s = stats_;
+  if (any_non_nan_) {
+    s.min = min_;
+    s.max = max_;
   }
-  if (mom.n > 0) {
-    s.mean = mom.mean;
-    s.std = std::sqrt(mom.m2 / mom.n);
-    s.l2norm = std::sqrt(mom.sumsq);
+  if (n_ > 0) {
+    s.mean = mean_;
+    s.std = std::sqrt(m2_ / n_);
+    s.l2norm = std::sqrt(sumsq_);
   }
   return s;
+}
+
+TensorStats compute_stats(DType t, const std::byte* data, std::size_t numel) {
+  StatsAccumulator acc(t);
+  acc.add(data, numel);
+  return acc.result();
 }
 
 }  // namespace aitdb

@@ -8,7 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "aitdb/schema/store.h"
+#include "aitdb/schema/ingest_transaction.h"
 
 namespace aitdb::ingest {
 

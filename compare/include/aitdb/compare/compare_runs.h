@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "aitdb/compare/metrics.h"
-#include "aitdb/schema/store.h"
+#include "aitdb/schema/comparison_store.h"
 
 namespace aitdb::compare {
+
+// Cosine below which a pair counts as diverged (msit's default).
+inline constexpr double kDefaultCosineThreshold = 0.99;
 
 struct CompareOptions {
   std::string match = "auto";           // auto | path | files | data_id | atb_torch | weight_md5 | ge_fx | ge_ge
@@ -18,7 +21,7 @@ struct CompareOptions {
   std::optional<std::string> tokens;    // "0,1,5": only these my-side tokens (path matcher)
   bool include_inputs = false;          // path matcher: compare in-tensors too
   unsigned jobs = 0;                    // 0 = one per core
-  double cosine_threshold = 0.99;       // first divergence: first pair below this
+  double cosine_threshold = kDefaultCosineThreshold;  // first divergence: first pair below this
   std::optional<std::string> rank_map;  // JSON {golden rank: my rank} (folder name or device id)
   std::optional<std::int64_t> rank;     // graph mode (ge_fx, ge_ge): only this rank id (msit -r)
   bool match_only = false;              // store the pairs, compute no metric (to inspect pairing)
@@ -63,11 +66,10 @@ struct CompareSummary {
 CompareSummary compare_runs(Store& store, const std::string& golden_run, const std::string& my_run,
                             const CompareOptions& options);
 
-// Loads a tensor's stored (decoded, hash-checked) bytes; refuses placeholders and complex.
-void load_bytes(const Store& store, const PairTask::Side& side, ByteBuffer& bytes);
-// Loads a tensor's stored bytes as float32, as msit's `.float()` does (complex refused). The
-// buffers are the caller's, so a loop over pairs reuses their memory.
-void load_as_float(const Store& store, const PairTask::Side& side, ByteBuffer& bytes, std::vector<float>& out);
-std::vector<float> load_as_float(const Store& store, const PairTask::Side& side);
+// The metrics of two stored tensors, each streamed from its blob in blocks (never loaded whole
+// for the msit set). Refuses placeholders and complex tensors, and a row whose element count x
+// dtype does not match its blob (IntegrityError); the blobs' hashes are verified before returning.
+PairResult compare_stored(const Store& store, const PairTask::Side& golden, const PairTask::Side& my,
+                          const MetricSelection& sel = {});
 
 }  // namespace aitdb::compare

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "aitdb/compare/opcheck_criteria.h"
-#include "aitdb/schema/store.h"
+#include "aitdb/schema/comparison_store.h"
 
 namespace aitdb::compare {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "aitdb/schema/store.h"
+#include "aitdb/schema/ingest_transaction.h"
 
 namespace aitdb::ingest {
 
@@ -46,7 +46,6 @@ struct Classified {
 class DumpLayout {
  public:
   virtual ~DumpLayout() = default;
-  [[nodiscard]] virtual std::string flavour() const = 0;
   // rel: path components relative to the run root.
   [[nodiscard]] virtual Classified classify(const std::vector<std::string>& rel) const = 0;
 };
@@ -83,7 +82,7 @@ std::optional<std::int64_t> parse_int(const std::string& s);
 
 std::unique_ptr<DumpLayout> make_atb_tree_layout(std::vector<std::string> prefix);
 std::unique_ptr<DumpLayout> make_torch_tree_layout(std::vector<std::string> prefix);
-std::unique_ptr<DumpLayout> make_files_layout(std::string flavour);
+std::unique_ptr<DumpLayout> make_files_layout();
 // GE graph-mode dump tree (docs/formats_graph_mode.md §1.1) and FX dump tree (§3.1). rel paths
 // must start with `prefix` (stripped); a leading msit_ge_dump / msit_fx_dump is optional after it.
 std::unique_ptr<DumpLayout> make_ge_tree_layout(std::vector<std::string> prefix);

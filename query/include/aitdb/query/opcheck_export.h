@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "aitdb/schema/store.h"
+#include "aitdb/schema/comparison_store.h"
 
 namespace aitdb::query {
 
