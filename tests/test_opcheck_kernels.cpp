@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <bit>
 #include <nlohmann/json.hpp>
 
 #include "aitdb/compare/opcheck_criteria.h"
@@ -217,6 +219,36 @@ TEST(OpcheckKernels, LinearEveryGemmVariantMatchesReference) {
   EXPECT_GE(tried, 1);
   EXPECT_FALSE(set_opcheck_gemm_isa("sse9"));
   ASSERT_TRUE(set_opcheck_gemm_isa(chosen));
+}
+
+// The vectorised fp16 rounding (F16C, where the CPU has it) against the scalar rule, through a
+// Linear whose float32 product is exact (x @ [[1]]): a sweep of float bit patterns plus the
+// overflow, tie and subnormal boundaries.
+TEST(OpcheckKernels, HalfRoundingOfOutputsMatchesTheScalarRule) {
+  std::vector<float> v{0.0F, -0.0F, 65504.0F, 65519.99F, 65520.0F, -65520.0F, 0x1p-24F, 0x1p-25F, 0x1.8p-25F,
+                       0x1p-26F, 1.0F + 0x1p-11F, 1.0F + 0x3p-11F, std::numeric_limits<float>::infinity(),
+                       -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()};
+  for (std::uint64_t bits = 0; bits < (1ULL << 32U); bits += 40009) v.push_back(std::bit_cast<float>(static_cast<std::uint32_t>(bits)));
+  const auto n = static_cast<std::int64_t>(v.size());
+  const auto y = run("LinearOperation", {{"transposeA", false}, {"transposeB", true}},
+                     {typed(DType::Float16, {n, 1}, v), f32({1, 1}, {1.0F})});
+  ASSERT_EQ(y[0].values.size(), v.size());
+  std::size_t checked = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const float want = round_to_dtype(DType::Float16, v[i]);
+    if (std::isnan(want)) {
+      EXPECT_TRUE(std::isnan(y[0].values[i])) << i;
+    } else if (want == 0.0F) {
+      EXPECT_EQ(y[0].values[i], 0.0F) << "input " << v[i];  // the GEMM's +0 accumulator turns -0 into +0
+    } else {
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(y[0].values[i]), std::bit_cast<std::uint32_t>(want)) << "input " << v[i];
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 100000U);
+  EXPECT_EQ(y[0].values[4], std::numeric_limits<float>::infinity());  // 65520 overflows
+  EXPECT_EQ(y[0].values[7], 0.0F);                                     // 2^-25 ties to even: 0
+  EXPECT_EQ(y[0].values[8], 0x1p-24F);                                 // 1.5 * 2^-25 rounds up
 }
 
 TEST(OpcheckKernels, LinearDeqScaleReadsFloatBitsFromInt64) {

@@ -177,10 +177,13 @@ class OpChecker {
       for (auto& t : dumped) apply_precision_mode(opt_.precision_mode, t);
       const auto t1 = Clock::now();
       const nlohmann::json param = parse_param(task.param);
-      const std::vector<HostTensor> golden = kernel({.what = what, .param = param, .inputs = inputs});
+      std::vector<HostTensor> golden = kernel({.what = what, .param = param, .inputs = inputs});
       const CaseCheck verdict = check_outputs(what, dumped, golden, opt_.metrics);
       kernel_s += std::chrono::duration<double>(Clock::now() - t1).count();
       load_s += std::chrono::duration<double>(t1 - t0).count();
+      give_back(inputs);
+      give_back(dumped);
+      give_back(golden);
       const bool counts_match = dumped.size() == golden.size();
       std::vector<OpcheckResultRow> rows;
       for (std::size_t i = 0; i < verdict.outputs.size(); ++i) {
@@ -232,15 +235,48 @@ class OpChecker {
       const std::string name = run_.name + ":" + d.rel_path;
       if (!d.blob_key || !d.dtype) throw NotFoundError(name, "holds no tensor bytes (stats-only or placeholder)");
       reader_.read_blob_into(*d.blob_key, name, bytes_);
-      out.push_back(host_tensor_from_bytes(name, *d.dtype, d.shape, {bytes_.data(), bytes_.size()}));
+      out.push_back(host_tensor_from_bytes(name, *d.dtype, d.shape, {bytes_.data(), bytes_.size()},
+                                           take_buffer(bytes_.size() / dtype_size(*d.dtype))));
     }
     return out;
+  }
+
+  // The smallest spare buffer that holds n floats without growing, else a new one. LLM weights are
+  // hundreds of MB as floats; fresh buffers for every op cost more in page faults (on this VM,
+  // ~half of a decoder layer's opcheck) than the copies themselves.
+  std::vector<float> take_buffer(std::size_t n) {
+    auto best = spare_.end();
+    for (auto it = spare_.begin(); it != spare_.end(); ++it) {
+      if (it->capacity() >= n && (best == spare_.end() || it->capacity() < best->capacity())) best = it;
+    }
+    if (best == spare_.end()) return {};
+    std::vector<float> v = std::move(*best);
+    spare_.erase(best);
+    return v;
+  }
+
+  // Keeps the value buffers of an op's tensors for the next op. Bounded by count, so what a
+  // worker keeps is a few of the largest tensors of one op, whatever the size of the dump.
+  void give_back(std::vector<HostTensor>& tensors) {
+    constexpr std::size_t kMaxSpare = 8;
+    constexpr std::size_t kWorthKeeping = 1U << 16U;  // floats; small tensors come from the heap cheaply
+    for (auto& t : tensors) {
+      if (t.values.capacity() < kWorthKeeping) continue;
+      spare_.push_back(std::move(t.values));
+      if (spare_.size() > kMaxSpare) {
+        // Drop the smallest: the large ones are the ones that are expensive to fault in again.
+        const auto smallest = std::min_element(spare_.begin(), spare_.end(),
+                                               [](const auto& a, const auto& b) { return a.capacity() < b.capacity(); });
+        spare_.erase(smallest);
+      }
+    }
   }
 
   const Store& reader_;
   const RunInfo& run_;
   const OpcheckOptions& opt_;
   ByteBuffer bytes_;  // reused for every blob this checker reads
+  std::vector<std::vector<float>> spare_;  // value buffers of earlier ops (take_buffer, give_back)
 };
 
 }  // namespace

@@ -116,7 +116,7 @@ __attribute__((target("avx,f16c"))) void half_block_f16c(const std::byte* src, s
 }
 // CPUID leaf 1: ECX bit 29 is F16C, bit 28 AVX. Read directly because clang's
 // __builtin_cpu_supports does not know "f16c" (the fuzz build uses clang).
-bool have_f16c() {
+bool have_f16c_cpuid() {
   static const bool ok = [] {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
@@ -128,7 +128,7 @@ bool have_f16c() {
 
 void half_block(const std::byte* src, std::size_t n, float* out) {
 #if defined(__x86_64__)
-  if (have_f16c()) {
+  if (cpu_has_f16c()) {
     half_block_f16c(src, n, out);
     return;
   }
@@ -210,6 +210,14 @@ void convert(DType t, const std::byte* src, std::size_t n, Out* out) {
 }
 
 }  // namespace
+
+bool cpu_has_f16c() {
+#if defined(__x86_64__)
+  return have_f16c_cpuid();
+#else
+  return false;
+#endif
+}
 
 float half_to_float(std::uint16_t h) {
   const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000U) << 16U;

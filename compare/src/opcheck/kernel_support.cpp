@@ -1,8 +1,16 @@
 #include "kernel_support.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace aitdb::compare {
@@ -162,16 +170,61 @@ std::int64_t normalize_dim(const OpcheckCall& call, std::int64_t dim, std::size_
   return dim < 0 ? dim + r : dim;
 }
 
+namespace {
+
+// Room for n floats in `v`, its large pages backed by transparent huge pages where the kernel
+// offers them on request (madvise mode). An LLM layer's opcheck turns ~0.5 GB of fp16 into ~1 GB of
+// fresh float buffers; at 4 KiB a page, faulting them in took more time than decoding and the
+// GEMMs together (docs/benchmarks.md). Advice only: nothing changes where it is refused.
+void reserve_floats(std::vector<float>& v, std::size_t n) {
+  if (v.capacity() >= n) return;
+  v = {};
+  v.reserve(n);
+#if defined(__linux__)
+  constexpr std::uintptr_t kHuge = 2U << 20U;
+  const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  const std::uintptr_t last = (begin + n * sizeof(float)) & ~(kHuge - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#endif
+}
+
+}  // namespace
+
 HostTensor make_tensor(DType dtype, Shape shape) {
   HostTensor t;
   t.dtype = dtype;
-  t.values.assign(static_cast<std::size_t>(numel_of(shape)), 0.0F);
+  const auto n = static_cast<std::size_t>(numel_of(shape));
+  reserve_floats(t.values, n);
+  t.values.assign(n, 0.0F);
   t.shape = std::move(shape);
   return t;
 }
 
+namespace {
+#if defined(__x86_64__)
+// Eight values at a time through the F16C conversions, which round to nearest even and overflow
+// to inf exactly as the scalar _Float16 path (the baseline build has no F16C, so GCC calls a
+// soft-float routine per value there: ~10 % of an LLM layer's opcheck).
+__attribute__((target("avx,f16c"))) void round_half_f16c(float* v, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(v + i);
+    _mm256_storeu_ps(v + i, _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+  }
+  for (; i < n; ++i) v[i] = round_to_dtype(DType::Float16, v[i]);
+}
+#endif
+}  // namespace
+
 void round_values(HostTensor& tensor) {
   if (tensor.dtype == DType::Float32 || tensor.dtype == DType::Float64) return;
+#if defined(__x86_64__)
+  if (tensor.dtype == DType::Float16 && cpu_has_f16c()) {
+    round_half_f16c(tensor.values.data(), tensor.values.size());
+    return;
+  }
+#endif
   for (float& v : tensor.values) v = round_to_dtype(tensor.dtype, v);
 }
 
@@ -234,6 +287,11 @@ namespace aitdb::compare {
 
 HostTensor host_tensor_from_bytes(const std::string& what, DType dtype, std::vector<std::int64_t> shape,
                                   std::span<const std::byte> bytes) {
+  return host_tensor_from_bytes(what, dtype, std::move(shape), bytes, {});
+}
+
+HostTensor host_tensor_from_bytes(const std::string& what, DType dtype, std::vector<std::int64_t> shape,
+                                  std::span<const std::byte> bytes, std::vector<float> storage) {
   if (dtype_info(dtype).is_complex || dtype == DType::Float8E4M3FN || dtype == DType::Float8E5M2) {
     throw FormatError(what, std::string("opcheck does not compute with ") + std::string(dtype_name(dtype)));
   }
@@ -246,6 +304,8 @@ HostTensor host_tensor_from_bytes(const std::string& what, DType dtype, std::vec
   t.dtype = dtype;
   t.shape = std::move(shape);
   const std::size_t n = bytes.size() / dtype_size(dtype);
+  t.values = std::move(storage);
+  opcheck::reserve_floats(t.values, n);
   t.values.resize(n);
   to_float(dtype, bytes.data(), n, t.values.data());
   if (dtype == DType::Int32 || dtype == DType::UInt32 || dtype == DType::Int64 || dtype == DType::UInt64) {

@@ -42,6 +42,10 @@ struct HostTensor {
 // complex or fp8.
 HostTensor host_tensor_from_bytes(const std::string& what, DType dtype, std::vector<std::int64_t> shape,
                                   std::span<const std::byte> bytes);
+// The same, writing the values into `storage` (its capacity is reused: a caller that loads tensor
+// after tensor hands back the buffers of the previous ones instead of faulting in fresh pages).
+HostTensor host_tensor_from_bytes(const std::string& what, DType dtype, std::vector<std::int64_t> shape,
+                                  std::span<const std::byte> bytes, std::vector<float> storage);
 
 struct OpcheckCall {
   std::string what;             // the op's path or name; becomes FormatError::path()

@@ -72,6 +72,8 @@ void to_double(DType t, const std::byte* src, std::size_t numel, double* out);
 void to_float(DType t, const std::byte* src, std::size_t numel, float* out);
 
 float half_to_float(std::uint16_t h);
+// Whether this CPU (and OS) has AVX and F16C, the half-precision conversions the fast paths use.
+bool cpu_has_f16c();
 float bf16_to_float(std::uint16_t b);
 
 // Shape helpers with overflow checks: nullopt when a dim is negative or the product of dims
