@@ -101,6 +101,10 @@ TEST(Cli, ExportRefusesAShapeThatDoesNotMatchTheBlob) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err, "needs 20 bytes but its blob holds 16")) << r.err;
   EXPECT_FALSE(std::filesystem::exists(d / "out.npy"));
+  // show reads the same blob and refuses the same row.
+  const auto shown = run_aitdb({"show", "--db", db, "1"});
+  EXPECT_EQ(shown.exit_code, 1);
+  EXPECT_TRUE(contains(shown.err, "needs 20 bytes but its blob holds 16")) << shown.err;
   // A wrong dtype cell is refused the same way.
   ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(h, "UPDATE tensors SET shape = '[4]', dtype = 'float64'", nullptr, nullptr, nullptr), SQLITE_OK);

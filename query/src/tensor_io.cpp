@@ -29,6 +29,19 @@ std::string describe_name(const TensorRow& t) {
   return "tensor " + std::to_string(t.id) + (t.rel_path ? " (" + *t.rel_path + ")" : "");
 }
 
+// The row's shape and dtype must describe its blob exactly: a damaged row would otherwise give a
+// file whose header promises more (or fewer) values than it holds, or values read past a shape.
+void check_row_matches_blob(const TensorRow& t, std::size_t blob_bytes) {
+  if (!t.shape || !t.dtype) return;
+  const auto need = checked_nbytes(*t.shape, *t.dtype);
+  if (!need || *need != blob_bytes) {
+    throw IntegrityError(describe_name(t), "shape " + shape_to_json(*t.shape) + " x " +
+                                               std::string(dtype_name(*t.dtype)) + " needs " +
+                                               (need ? std::to_string(*need) : std::string("more than 2^63")) +
+                                               " bytes but its blob holds " + std::to_string(blob_bytes));
+  }
+}
+
 // Writes a whole file with O_EXCL so an existing file is never overwritten.
 void write_new_file(const fs::path& out, const std::string& header, const std::byte* data, std::size_t n) {
   const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -151,6 +164,7 @@ void describe_tensor(const Store& store, const TensorRow& t, std::size_t values,
   out << "blob        " << t.blob_key->hex() << "\n";
   if (values == 0 || !t.dtype) return;
   const auto bytes = store.read_blob(*t.blob_key, describe_name(t));
+  check_row_matches_blob(t, bytes.size());
   const std::size_t n = std::min<std::size_t>(values, bytes.size() / dtype_size(*t.dtype));
   std::vector<double> v(scalar_count(*t.dtype, n));
   to_double(*t.dtype, bytes.data(), n, v.data());
@@ -173,15 +187,7 @@ DType export_tensor(const Store& store, const TensorRow& t, const fs::path& out,
     throw NotFoundError(describe_name(t), "holds no tensor bytes (stats-only, placeholder or --stats-only ingest)");
   }
   auto bytes = store.read_blob(*t.blob_key, describe_name(t));
-  // The row's shape and dtype must describe the blob exactly; a damaged row would otherwise
-  // produce a file whose header promises more (or fewer) values than it holds.
-  const auto need = checked_nbytes(*t.shape, *t.dtype);
-  if (!need || *need != bytes.size()) {
-    throw IntegrityError(describe_name(t), "shape " + shape_to_json(*t.shape) + " x " +
-                                               std::string(dtype_name(*t.dtype)) + " needs " +
-                                               (need ? std::to_string(*need) : std::string("more than 2^63")) +
-                                               " bytes but its blob holds " + std::to_string(bytes.size()));
-  }
+  check_row_matches_blob(t, bytes.size());
   DType dtype = *t.dtype;
   const bool numpy_lacks_dtype = fmt == ExportFormat::Npy && dtype_info(dtype).numpy_descr.empty();
   if ((as_float32 || numpy_lacks_dtype) && dtype != DType::Float32) {

@@ -234,13 +234,6 @@ std::int64_t Store::op_node_count(std::int64_t run_id) const {
   return q.getColumn(0).getInt64();
 }
 
-std::int64_t Store::comparison_count(std::int64_t run_id) const {
-  SQLite::Statement q(*db_, "SELECT count(*) FROM comparisons WHERE golden_run_id = ?1 OR my_run_id = ?1");
-  q.bind(1, run_id);
-  q.executeStep();
-  return q.getColumn(0).getInt64();
-}
-
 std::optional<RunInfo> Store::find_run_by_id(std::int64_t id) const {
   SQLite::Statement q(*db_, std::string(kRunSelect) + "WHERE r.id = ?");
   q.bind(1, id);

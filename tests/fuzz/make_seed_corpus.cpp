@@ -131,6 +131,32 @@ int main(int argc, char** argv) {
        "opname,execute_kernelExecuteTime,setup_runnerSetupTime\nLinearOperation_2_0_1,750,41\n"
        "\"RmsNormOperation_2_0_0\",,4\n"},
   };
+  const std::vector<std::pair<std::string, std::string>> graph_text = {
+      {"graph.txt",
+       "name: \"graph_1\"\ninput: \"arg0_1:0\"\n# one field per line\nop {\n  name: \"Split_1\"\n  type: \"SplitV\"\n"
+       "  input: \"arg0_1:0\"\n  attr {\n    key: \"num_split\"\n    value {\n      i: 2\n    }\n  }\n"
+       "  output_desc {\n    name: \"y0\"\n    dtype: DT_FLOAT16\n    shape {\n      dim: 2\n      dim: -1\n    }\n"
+       "    attr {\n      key: \"_fx_tensor_name\"\n      value {\n        s: \"split-aten.split.Tensor.OUTPUT.0\"\n"
+       "      }\n    }\n  }\n}\nop { name: \"Add_2\" type: \"Add\" input: \"Split_1:0\" input: \"Split_1:1\" }\n"},
+  };
+  const std::vector<std::pair<std::string, std::string>> topology = {
+      {"model.json",
+       R"({"modelName":"LlamaModel","nodes":[{"opName":"LlamaLayer_2","opType":"LlamaLayer",)"
+       R"("inTensors":["M_input_0"],"outTensors":["M_output_0"],"internalTensors":["L_0"],"nodes":[)"
+       R"({"opName":"RmsNormOperation_2_0","opType":"RmsNormOperation","param":{"epsilon":1e-6},)"
+       R"("inTensors":["M_input_0"],"outTensors":["L_0"]},{"opName":"LinearOperation_2_1",)"
+       R"("opType":"LinearOperation","param":{"transposeB":true},"inTensors":["L_0"],"outTensors":["M_output_0"]}]}]})"},
+      {"layer.json",
+       R"({"opName":"Decoder_layer_1","opType":"Decoder_layer","inTensors":["x"],"outTensors":["y"],)"
+       R"("nodes":[{"opName":"ElewiseOperation_1_0","opType":"ElewiseOperation","param":{"elewiseType":8},)"
+       R"("inTensors":["x","x"],"outTensors":["y"]}]})"},
+  };
+  const std::vector<std::pair<std::string, std::string>> module_tree = {
+      {"model_tree.json",
+       R"({"name":"root","type":"LlamaForCausalLM","children":[{"name":"root.model","type":"LlamaModel",)"
+       R"("children":[{"name":"root.model.layers.0","type":"LlamaDecoderLayer"}]},)"
+       R"({"name":"root.lm_head","type":"Linear"}]})"},
+  };
   const std::vector<std::pair<std::string, const std::vector<std::pair<std::string, std::string>>*>> targets = {
       {"atb_bin", &atb},
       {"npy", &npy},
@@ -139,7 +165,10 @@ int main(int argc, char** argv) {
       {"unpickler", &pickles},
       {"metadata_labels", &labels},
       {"op_io_csv", &op_io},
-      {"cpu_profiling", &cpu_profiling}};
+      {"cpu_profiling", &cpu_profiling},
+      {"ge_graph_text", &graph_text},
+      {"atb_topology", &topology},
+      {"module_tree", &module_tree}};
   for (const auto& [target, seeds] : targets) {
     for (const auto& [name, content] : *seeds) {
       write(out / target, name, content);

@@ -12,7 +12,8 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DAITDB_FUZZ=ON -DAITDB_BUILD_TESTS=OFF -DAITDB_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" --target aitdb_fuzz_all
 mkdir -p "$build/artifacts"
-targets=(atb_bin npy pth unpickler safetensors metadata_labels tensor_file ge_dump op_io_csv cpu_profiling)
+targets=(atb_bin npy pth unpickler safetensors metadata_labels tensor_file ge_dump op_io_csv cpu_profiling ge_graph_text
+  atb_topology module_tree)
 for t in "${targets[@]}"; do
   mkdir -p "$build/corpus/$t" "$build/fuzz-seeds/$t"
   echo "fuzz_$t: ${seconds}s"

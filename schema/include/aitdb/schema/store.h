@@ -113,8 +113,6 @@ class Store {
   std::vector<RunInfo> list_runs() const;
   // Op-graph nodes of a run (0 for runs stored before the op graph existed).
   std::int64_t op_node_count(std::int64_t run_id) const;
-  // Comparisons that reference a run on either side (deleted with it).
-  std::int64_t comparison_count(std::int64_t run_id) const;
   std::optional<TensorRow> get_tensor(std::int64_t id) const;
   // Tensor by run name and file path (relative to the run root) plus optional name inside it.
   std::optional<TensorRow> find_tensor(const std::string& run, const std::string& rel_path,
