@@ -4,7 +4,7 @@ namespace aitdb::ingest {
 
 std::vector<std::pair<std::string, std::string>> resolve_atb_aliases(IngestTransaction& tx) {
   // alias_of is '<op path>_<intensor|outtensor><k>.bin'; the target lives in the same rank and
-  // token, under before/ for inputs and after/ for outputs (docs/formats.md). An alias row has no
+  // token, under before/ for inputs and after/ for outputs (docs/formats.md, "ATB dump tree"). An alias row has no
   // stats_source until it is resolved (its target always has one), also in --stats-only runs.
   tx.run_sql(R"sql(
     UPDATE tensors AS a SET

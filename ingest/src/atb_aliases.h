@@ -1,5 +1,5 @@
 #pragma once
-// ATB alias files (docs/formats.md): a `.bin` holding only `data=<file>` names another tensor of
+// ATB alias files (docs/formats.md, "ATB dump tree"): a `.bin` holding only `data=<file>` names another tensor of
 // the same rank and token instead of carrying bytes.
 #include <string>
 #include <utility>
