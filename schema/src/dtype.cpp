@@ -254,44 +254,43 @@ std::optional<DType> dtype_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<DType> dtype_from_acl_code(int code) {
-  for (const auto& i : kInfos) {
-    if (i.acl_code == code) return i.dtype;
-  }
-  return std::nullopt;
-}
 
 namespace {
-// The first row whose field `field` equals `key`; empty fields never match.
-template <typename Field>
-std::optional<DType> find_by(Field field, std::string_view key) {
-  if (key.empty()) return std::nullopt;
+// The first row whose field `field` equals `key`.
+template <typename Field, typename Key>
+std::optional<DType> find_by(Field field, const Key& key) {
   for (const auto& i : kInfos) {
     if (field(i) == key) return i.dtype;
   }
   return std::nullopt;
 }
+// Names: an empty field means "the format has no such type", so an empty key never matches.
+template <typename Field>
+std::optional<DType> find_by_name(Field field, std::string_view name) {
+  return name.empty() ? std::nullopt : find_by(field, name);
+}
 }  // namespace
 
+std::optional<DType> dtype_from_acl_code(int code) {
+  return find_by([](const DTypeInfo& i) { return i.acl_code; }, code);
+}
+
 std::optional<DType> dtype_from_numpy_code(std::string_view code) {
-  return find_by([](const DTypeInfo& i) { return i.numpy_descr.empty() ? i.numpy_descr : i.numpy_descr.substr(1); },
-                 code);
+  return find_by_name([](const DTypeInfo& i) { return i.numpy_descr.empty() ? i.numpy_descr : i.numpy_descr.substr(1); },
+                      code);
 }
 
 std::optional<DType> dtype_from_safetensors_name(std::string_view name) {
-  return find_by([](const DTypeInfo& i) { return i.safetensors_name; }, name);
+  return find_by_name([](const DTypeInfo& i) { return i.safetensors_name; }, name);
 }
 
 std::optional<DType> dtype_from_torch_storage(std::string_view storage_class) {
-  return find_by([](const DTypeInfo& i) { return i.torch_storage; }, storage_class);
+  return find_by_name([](const DTypeInfo& i) { return i.torch_storage; }, storage_class);
 }
 
 std::optional<DType> dtype_from_ge_code(int code) {
-  if (code < 0) return std::nullopt;
-  for (const auto& i : kInfos) {
-    if (i.ge_code == code) return i.dtype;
-  }
-  return std::nullopt;
+  // -1 marks "no GE code" in the table; it is never a code to look up.
+  return code < 0 ? std::nullopt : find_by([](const DTypeInfo& i) { return i.ge_code; }, code);
 }
 
 std::optional<DType> dtype_from_acl_name(std::string_view name) {
